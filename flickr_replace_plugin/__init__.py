@@ -1,0 +1,32 @@
+"""Replace photos already on Flickr with a newly exported file.
+
+Names are imported lazily so that `flickr-replace --help` and hosts importing the package stay fast.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .hookspecs import hookimpl
+
+__version__ = "0.1.0"
+__all__ = ["replace", "replace_many", "resolve_photo_id", "ReplaceResult", "Resolution", "hookimpl", "__version__"]
+
+_LAZY = {
+    "replace": "core", "replace_many": "core", "resolve_photo_id": "resolve",
+    "ReplaceResult": "result", "Resolution": "candidates", "Candidate": "candidates",
+}
+
+if TYPE_CHECKING:
+    from .candidates import Candidate, Resolution
+    from .core import replace, replace_many
+    from .resolve import resolve_photo_id
+    from .result import ReplaceResult
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flickr_replace_plugin' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{module}", __name__), name)

@@ -1,0 +1,160 @@
+"""The `flickr-replace` command. Only `main` turns errors into exit codes; heavy imports are deferred
+so a host that starts the CLI once per photo pays little."""
+from __future__ import annotations
+
+import argparse
+import enum
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from typing import IO, Any, Mapping, Sequence
+
+
+class ExitStatus(enum.IntEnum):
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    INTERRUPTED = 130
+    TERMINATED = 143
+
+
+@dataclass
+class Environment:
+    """Where the CLI reads and writes: injectable, so tests need no patching."""
+
+    stdin: IO[str] = field(default_factory=lambda: sys.stdin)
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so results known so far are still printed."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # exit 2 with one line, as the contract says
+        self.exit(ExitStatus.USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0, help="log what happens (-vv: HTTP too); secrets are masked")
+    common.add_argument("--plugin", action="append", default=[], metavar="MODULE", help="load a plugin module (repeatable)")
+    p = _Parser(prog="flickr-replace", parents=[common],
+                description="Replace photos already on Flickr with a newly exported file: same photo page, id, views, comments and faves.")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"flickr-replace {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    r = sub.add_parser("replace", parents=[common], help="replace each file's photo on Flickr")
+    r.add_argument("paths", nargs="+", metavar="PATH")
+    r.add_argument("--photo-id", help="the Flickr photo to replace (wins over every other source)")
+    r.add_argument("--original", metavar="PATH", help="read the photo id from this source image (its sidecars, metadata, name), e.g. when PATH is a temporary export")
+    mode = r.add_mutually_exclusive_group()
+    mode.add_argument("--async", dest="async_", action="store_true", default=True, help="upload with async=1 and wait for the ticket (default)")
+    mode.add_argument("--sync", dest="async_", action="store_false", help="async=0: Flickr answers once the photo is processed")
+    waiting = r.add_mutually_exclusive_group()
+    waiting.add_argument("--wait", dest="wait", action="store_true", default=True, help="wait for async tickets (default)")
+    waiting.add_argument("--no-wait", dest="wait", action="store_false", help="report async uploads as pending at once; finish with `tickets`")
+    r.add_argument("--dry-run", action="store_true", help="resolve and check every file, send nothing")
+    r.add_argument("--json", action="store_true", help="one JSON object per path on stdout, nothing else")
+    r.add_argument("--jobs", type=_positive_int, default=None, metavar="N", help="replace N files at a time")
+    r.add_argument("--timeout", type=float, default=None, metavar="S", help="seconds to wait for async tickets (default 600)")
+    r.add_argument("--retries", type=_positive_int, default=None, metavar="N", help="upload attempts for temporary failures (default 4)")
+    r.add_argument("--limit-rate", type=_rate, default=None, metavar="BYTES/S", help="cap upload speed, e.g. 500k or 2M")
+    r.add_argument("--record", action="store_true", default=None, help="after a replace, write NAME.EXT.flickr.yaml so the next export needs no id")
+
+    s = sub.add_parser("resolve", parents=[common], help="print each file's photo id and where it was found; sends nothing")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--original", metavar="PATH", help="read the photo id from this source image")
+    s.add_argument("--json", action="store_true")
+
+    t = sub.add_parser("tickets", parents=[common], help="finish async tickets an earlier run left pending")
+    t.add_argument("--json", action="store_true")
+    t.add_argument("--no-wait", dest="wait", action="store_false", default=True, help="ask once, don't wait")
+    t.add_argument("--timeout", type=float, default=None, metavar="S")
+
+    sub.add_parser("auth", parents=[common], help="authorise this tool for your Flickr account ('write')")
+    st = sub.add_parser("status", parents=[common], help="your Flickr upload limits")
+    st.add_argument("--json", action="store_true")
+    sub.add_parser("plugins", parents=[common], help="list loaded plugins and where they come from")
+
+    sb = sub.add_parser("sandbox", parents=[common], help="run a local Flickr-compatible server")
+    from .sandbox.cli import add_arguments
+
+    add_arguments(sb)
+    sub.add_parser("demo", parents=[common], help="replace a sample photo on a built-in sandbox: no account needed")
+    return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _rate(text: str) -> int:
+    units = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+    t = text.strip().lower().removesuffix("/s").removesuffix("b")
+    try:
+        value = float(t[:-1]) * units[t[-1]] if t and t[-1] in units else float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a rate: {text!r} (try 500k or 2M)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be above 0")
+    return int(value)
+
+
+def main(argv: Sequence[str] | None = None, environment: Environment | None = None) -> int:
+    env = environment or Environment()
+    args = build_parser().parse_args(argv)
+    from .redact import setup_logging
+
+    redactor = setup_logging(args.verbose, env.stderr)
+    previous = signal.getsignal(signal.SIGTERM)
+    if environment is None:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+    from .commands import run_command
+    from .errors import ConfigError
+
+    try:
+        return int(run_command(args, env, redactor))
+    except ConfigError as exc:
+        env.stderr.write(f"flickr-replace: {redactor.redact(str(exc))}\n")
+        return ExitStatus.USAGE
+    except KeyboardInterrupt:
+        env.stderr.write("flickr-replace: interrupted; pending tickets are saved (finish with `flickr-replace tickets`)\n")
+        return ExitStatus.INTERRUPTED
+    except Terminated:
+        env.stderr.write("flickr-replace: terminated; pending tickets are saved (finish with `flickr-replace tickets`)\n")
+        return ExitStatus.TERMINATED
+    except BrokenPipeError:
+        return ExitStatus.FAILED
+    finally:
+        if environment is None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def run() -> None:
+    """Console-script entry: exit hard after interruption, so worker threads mid-upload don't hold the exit."""
+    status = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    if status in (ExitStatus.INTERRUPTED, ExitStatus.TERMINATED):
+        os._exit(status)
+    sys.exit(status)

@@ -1,0 +1,156 @@
+"""One function per CLI command; each returns an exit status and raises ConfigError for exit 2."""
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, Callable
+
+from .cli import Environment, ExitStatus
+from .config import Config, load_config
+from .output import Printer
+from .redact import RedactingFilter
+from .result import Status
+
+
+def run_command(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    handler: Callable[..., int] = COMMANDS[args.command]
+    return handler(args, env, redactor)
+
+
+def _setup(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> tuple[Config, Any]:
+    from .plugins import get_plugins
+
+    plugins = get_plugins(args.plugin)
+    config = load_config(env.env, plugins)
+    redactor.add(config.api_secret, config.oauth_token_secret)
+    return config, plugins
+
+
+def _status_for(printer: Printer) -> ExitStatus:
+    return ExitStatus.FAILED if printer.counts.get(Status.FAILED.value) else ExitStatus.OK
+
+
+def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from .core import replace_many
+    from .progress import progress_for
+
+    config, plugins = _setup(args, env, redactor)
+    config = config.with_(retries=args.retries, limit_rate=args.limit_rate)
+    metadata = {"original": args.original} if args.original else None
+    printer = Printer(env.stdout, args.json)
+    jobs = args.jobs or config.jobs
+    with progress_for(env.stderr, args.paths) as bar:
+        results = replace_many(args.paths, photo_id=args.photo_id, metadata=metadata, jobs=jobs,
+                               async_=args.async_, wait=args.wait, dry_run=args.dry_run, config=config,
+                               plugins=plugins, timeout=args.timeout, record=args.record,
+                               progress=bar.bytes_sent, on_wait=bar.waiting)
+        for result in results:
+            bar.clear()
+            printer.result(result)
+            bar.file_done()
+    printer.summary(env.stderr)
+    return _status_for(printer)
+
+
+def cmd_tickets(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from .core import finish_saved_tickets
+
+    config, plugins = _setup(args, env, redactor)
+    printer = Printer(env.stdout, args.json)
+    for result in finish_saved_tickets(wait=args.wait, config=config, plugins=plugins, timeout=args.timeout):
+        printer.result(result)
+    if not sum(printer.counts.values()) and not args.json:
+        env.stderr.write("no pending tickets\n")
+    printer.summary(env.stderr)
+    return _status_for(printer)
+
+
+def cmd_resolve(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from .plugins import get_plugins
+    from .resolve import resolve_photo_id
+
+    plugins = get_plugins(args.plugin)
+    metadata = {"original": args.original} if args.original else None
+    printer = Printer(env.stdout, args.json)
+    failed = False
+    for path in args.paths:
+        res = resolve_photo_id(path, metadata=metadata, plugins=plugins)
+        failed |= res.error is not None
+        data: dict[str, Any] = {"path": path, "photo_id": res.photo_id, "source": res.source}
+        if res.error is not None:
+            data["error"] = res.error.to_dict()
+        if args.json:
+            if args.verbose:
+                data["candidates"] = [{"photo_id": c.photo_id, "source": c.source, "detail": c.detail}
+                                      for c in res.candidates]
+            printer.record(data)
+            continue
+        line = f"{path}: {res.photo_id} (from {res.source})" if res.photo_id else f"{path}: {res.error.message}"
+        env.stdout.write(line + "\n")
+        if args.verbose:
+            for c in res.candidates:
+                env.stdout.write(f"    candidate {c.photo_id} from {c.source}" + (f" ({c.detail})" if c.detail else "") + "\n")
+            for note in res.notes:
+                env.stdout.write(f"    note: {note}\n")
+    return ExitStatus.FAILED if failed else ExitStatus.OK
+
+
+def cmd_status(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from .responses import FlickrFailure
+    from .transport import FlickrClient
+
+    config, _ = _setup(args, env, redactor)
+    client = FlickrClient(config)
+    try:
+        user = client.upload_status()
+    except FlickrFailure as exc:
+        env.stderr.write(f"flickr-replace: {exc.error.message}\n")
+        return ExitStatus.FAILED
+    finally:
+        client.close()
+    if args.json:
+        env.stdout.write(json.dumps(user, ensure_ascii=False) + "\n")
+        return ExitStatus.OK
+    name = (user.get("username") or {}).get("_content") if isinstance(user.get("username"), dict) else user.get("username")
+    filesize = user.get("filesize") or {}
+    bandwidth = user.get("bandwidth") or {}
+    env.stdout.write(f"user: {name or '?'} ({user.get('id', '?')}), pro: {'yes' if str(user.get('ispro')) == '1' else 'no'}\n")
+    env.stdout.write(f"largest photo: {filesize.get('maxbytes', '?')} bytes\n")
+    if str(bandwidth.get("unlimited")) == "1":
+        env.stdout.write("monthly bandwidth: unlimited\n")
+    else:
+        env.stdout.write(f"monthly bandwidth: {bandwidth.get('remainingbytes', '?')} of {bandwidth.get('maxbytes', '?')} bytes left\n")
+    return ExitStatus.OK
+
+
+def cmd_plugins(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from .plugins import get_plugins
+
+    for plugin in get_plugins(args.plugin).listing():
+        env.stdout.write(f"{plugin.name}\t{plugin.origin}\t{', '.join(plugin.hooks)}\n")
+    return ExitStatus.OK
+
+
+def cmd_auth(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from .auth import authorize
+
+    config, _ = _setup(args, env, redactor)
+    return authorize(config, env, redactor)
+
+
+def cmd_sandbox(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from .sandbox.cli import run
+
+    return run(args)
+
+
+def cmd_demo(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from .demo import run_demo
+
+    return run_demo(env)
+
+
+COMMANDS: dict[str, Callable[..., int]] = {
+    "replace": cmd_replace, "resolve": cmd_resolve, "tickets": cmd_tickets, "auth": cmd_auth,
+    "status": cmd_status, "plugins": cmd_plugins, "sandbox": cmd_sandbox, "demo": cmd_demo,
+}

@@ -1,0 +1,287 @@
+"""The one replace core every host calls: resolve the id, check the file, upload, wait, report."""
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from .config import Config, load_config, state_dir
+from .errors import PluginError
+from .ratelimit import CallLimiter
+from .responses import FlickrFailure, TicketState
+from .result import ReplaceResult, ResultError, Status
+from .tickets import TicketPoller, TicketStore, result_from_saved
+
+log = logging.getLogger("flickr_replace.core")
+MAX_BACKOFF = 30.0
+Progress = Callable[[str, int, int], None]  # (path, bytes sent so far in this file, file size)
+
+
+def backoff_delay(attempt: int, base: float) -> float:
+    """Exponential backoff with full jitter: retries from many workers don't arrive in step."""
+    return random.uniform(0.5, 1.0) * min(MAX_BACKOFF, base * (2 ** (attempt - 1)))
+
+
+class Run:
+    """What one invocation shares across files: config, plugins, clients per thread, limits, tickets."""
+
+    def __init__(self, config: Config | None = None, plugins: Any = None, *, async_: bool = True,
+                 wait: bool = True, dry_run: bool = False, metadata: Mapping[str, Any] | None = None,
+                 photo_id: str | None = None, timeout: float | None = None, record: bool | None = None,
+                 progress: Progress | None = None, on_wait: Callable[[float], None] | None = None) -> None:
+        from .plugins import get_plugins
+
+        self.config = config or load_config()
+        self.plugins = plugins or get_plugins()
+        if not dry_run:
+            self.config.require_credentials()
+        self.async_, self.wait, self.dry_run = async_, wait, dry_run
+        self.metadata = dict(metadata or {})
+        self.photo_id = photo_id
+        self.timeout = self.config.timeout if timeout is None else timeout
+        self.record = self.config.record if record is None else record
+        self.progress = progress
+        self.limiter = CallLimiter(self.config.calls_per_hour, on_wait=on_wait)
+        self.store = TicketStore(state_dir(config=self.config))
+        self._local = threading.local()
+        self._clients: list[Any] = []
+        self._limit_lock = threading.Lock()
+        self._limit: tuple[int | None, ResultError | None] | None = None
+
+    # -- shared resources ------------------------------------------------------------------------
+    def client(self):
+        client = getattr(self._local, "client", None)
+        if client is None:
+            from .transport import FlickrClient
+
+            client = self._local.client = FlickrClient(self.config, self.limiter)
+            self._clients.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+
+    def size_limit(self) -> tuple[int | None, ResultError | None]:
+        """The account's file-size limit, asked once per run (retried like an upload)."""
+        with self._limit_lock:
+            if self._limit is None:
+                try:
+                    self._limit = (self.retrying(lambda: self.client().max_upload_bytes())[0], None)
+                except FlickrFailure as exc:
+                    self._limit = (None, exc.error)
+            return self._limit
+
+    def retrying(self, call: Callable[[], Any]) -> tuple[Any, int]:
+        """Run `call`, retrying Flickr's temporary failures; returns (value, attempts)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return call(), attempt
+            except FlickrFailure as exc:
+                if not exc.error.retryable or attempt >= max(1, self.config.retries):
+                    exc.attempts = attempt
+                    raise
+                delay = backoff_delay(attempt, self.config.backoff)
+                log.info("attempt %d failed (%s); retrying in %.1f s", attempt, exc.error.message, delay)
+                time.sleep(delay)
+
+    # -- one file --------------------------------------------------------------------------------
+    def process(self, path: str) -> ReplaceResult:
+        """Everything up to the upload's answer; never raises for a per-file problem."""
+        started = time.monotonic()
+        result = ReplaceResult(path=str(path))
+        try:
+            self._process(result)
+        except PluginError as exc:
+            result.fail(ResultError(str(exc)))
+        except FlickrFailure as exc:
+            result.attempts = max(result.attempts, getattr(exc, "attempts", result.attempts))
+            result.fail(exc.error)
+        except OSError as exc:
+            result.fail(ResultError(f"cannot read {path}: {exc.strerror or exc}"))
+        result.elapsed_s = time.monotonic() - started
+        result.extra["started"] = started
+        return result
+
+    def _process(self, result: ReplaceResult) -> None:
+        from .preflight import CONTENT_TYPES, check_file
+        from .resolve import resolve_photo_id
+
+        path = result.path
+        resolution = resolve_photo_id(path, metadata=self.metadata, photo_id=self.photo_id, plugins=self.plugins)
+        result.photo_id, result.source = resolution.photo_id, resolution.source
+        if resolution.error is not None:
+            result.fail(resolution.error)
+            return
+        limit, limit_error = (None, None) if self.dry_run else self.size_limit()
+        checked = check_file(path, limit)
+        if isinstance(checked, ResultError):
+            result.fail(checked)
+            return
+        result.bytes, kind = checked
+        if limit_error is not None:
+            result.fail(limit_error)
+            return
+        options = {"async": self.async_, "wait": self.wait, "dry_run": self.dry_run, "source": result.source}
+        for plugin, reason in self.plugins.call_each("before_replace", path=path, photo_id=result.photo_id,
+                                                     options=options):
+            result.status, result.error = Status.SKIPPED, ResultError(f"{reason} (plugin {plugin})")
+            return
+        if self.dry_run:
+            result.status = Status.DRY_RUN
+            return
+        fields = {"photo_id": result.photo_id, "async": "1" if self.async_ else "0"}
+        progress = self._progress_for(path, result.bytes)
+
+        def upload():
+            result.attempts += 1
+            if progress:
+                progress(0, reset=True)
+            return self.client().upload_file(path, fields, size=result.bytes, content_type=CONTENT_TYPES[kind],
+                                             progress=progress)
+
+        answer, _ = self.retrying(upload)
+        if answer.ticket_id:
+            result.status, result.ticket_id = Status.PENDING, answer.ticket_id
+            self.store.add(result)
+            return
+        if answer.photo_id and answer.photo_id != result.photo_id:
+            result.fail(ResultError(f"Flickr answered for photo {answer.photo_id}, not {result.photo_id}"))
+            return
+        result.status, result.secret, result.originalsecret = Status.REPLACED, answer.secret, answer.originalsecret
+        self._maybe_record(result)
+
+    def _progress_for(self, path: str, size: int):
+        if self.progress is None:
+            return None
+        sent = 0
+
+        def step(n: int, reset: bool = False) -> None:
+            nonlocal sent
+            sent = 0 if reset else sent + n
+            self.progress(path, sent, size)
+
+        return step
+
+    def _maybe_record(self, result: ReplaceResult) -> None:
+        if self.record and result.source in ("argument", "metadata"):
+            from .sources.sidecar import record_photo_id
+
+            try:
+                record_photo_id(result.path, result.photo_id)
+            except OSError as exc:
+                log.warning("could not record the photo id next to %s: %s", result.path, exc.strerror)
+
+    # -- async tickets ----------------------------------------------------------------------------
+    def finish_ticket(self, result: ReplaceResult, state: TicketState | None) -> ReplaceResult:
+        """Turn a ticket's final state into the result; `None` means the wait timed out (still pending)."""
+        started = result.extra.get("started", time.monotonic())
+        if state is None:
+            return result
+        if state.complete == 1 and state.photo_id and state.photo_id != result.photo_id:
+            result.fail(ResultError(f"ticket {result.ticket_id} finished photo {state.photo_id}, not {result.photo_id}"))
+        elif state.complete == 1:
+            result.status = Status.REPLACED
+            try:
+                (result.secret, result.originalsecret), _ = self.retrying(
+                    lambda: self.client().photo_secrets(result.photo_id))
+            except FlickrFailure as exc:  # replaced all the same; the secrets stay unknown (null)
+                log.warning("photo %s replaced, but its new secrets are unknown: %s", result.photo_id,
+                            exc.error.message)
+            self._maybe_record(result)
+        elif state.complete == 2:
+            result.fail(ResultError.flickr(3, f"Flickr could not process the replacement (ticket {result.ticket_id})"))
+        else:
+            result.fail(ResultError.flickr(3, f"Flickr does not know ticket {result.ticket_id} (invalid)"))
+        self.store.remove(result.ticket_id)
+        result.elapsed_s = time.monotonic() - started
+        return result
+
+    def after(self, result: ReplaceResult) -> ReplaceResult:
+        try:
+            for _ in self.plugins.call_each("after_replace", result=result):
+                pass
+        except PluginError as exc:
+            log.warning("%s", exc)
+            if result.status is Status.FAILED and result.error is None:
+                result.error = ResultError(str(exc))
+        return result
+
+
+def _stream(run: Run, paths: Iterable[str], jobs: int, resumed: Iterable[ReplaceResult] = ()) -> Iterator[ReplaceResult]:
+    """Results as they finish; uploads run on `jobs` workers, ticket polling on this thread."""
+    done: "queue.Queue[Future]" = queue.Queue()
+    poller = TicketPoller(check=lambda ids: run.retrying(lambda: run.client().check_tickets(ids))[0],
+                          timeout=run.timeout)
+    outstanding = 0
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="replace")
+
+    def submit(fn, *args) -> None:
+        nonlocal outstanding
+        outstanding += 1
+        pool.submit(fn, *args).add_done_callback(done.put)
+
+    try:
+        for path in paths:
+            submit(run.process, path)
+        for result in resumed:
+            poller.add(result, first_poll=0.0)
+        while outstanding or poller:
+            try:
+                future = done.get(timeout=min(poller.seconds_until_due(), 3600.0))
+            except queue.Empty:
+                try:
+                    finished = poller.poll()
+                except FlickrFailure as exc:
+                    log.warning("checking tickets failed: %s", exc.error.message)
+                    poller.backoff_all()
+                    finished = []
+                for result, state in finished:
+                    submit(run.finish_ticket, result, state)
+                continue
+            outstanding -= 1
+            result = future.result()
+            if result.status is Status.PENDING and result.ticket_id and run.wait and \
+                    "polled" not in result.extra:
+                result.extra["polled"] = True
+                poller.add(result, started=result.extra.get("started"))
+                continue
+            yield run.after(result)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        run.close()
+
+
+def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata: Mapping[str, Any] | None = None,
+                 jobs: int = 1, async_: bool = True, wait: bool = True, dry_run: bool = False,
+                 config: Config | None = None, plugins: Any = None, timeout: float | None = None,
+                 record: bool | None = None, progress: Progress | None = None,
+                 on_wait: Callable[[float], None] | None = None) -> Iterator[ReplaceResult]:
+    """Replace many files; results come as they finish, and one bad path never stops the rest."""
+    run = Run(config, plugins, async_=async_, wait=wait, dry_run=dry_run, metadata=metadata, photo_id=photo_id,
+              timeout=timeout, record=record, progress=progress, on_wait=on_wait)
+    return _stream(run, [str(p) for p in paths], jobs)
+
+
+def replace(path: str, photo_id: str | None = None, metadata: Mapping[str, Any] | None = None, *,
+            async_: bool = True, wait: bool = True, dry_run: bool = False, **options: Any) -> ReplaceResult:
+    """Replace one file's photo on Flickr. Raises only for a wrong configuration."""
+    return next(iter(replace_many([path], photo_id=photo_id, metadata=metadata, async_=async_, wait=wait,
+                                  dry_run=dry_run, **options)))
+
+
+def finish_saved_tickets(*, wait: bool = True, config: Config | None = None, plugins: Any = None,
+                         timeout: float | None = None) -> Iterator[ReplaceResult]:
+    """Finish the tickets an earlier run left pending (`flickr-replace tickets`)."""
+    run = Run(config, plugins, timeout=timeout if wait else 0.0)
+    saved = [result_from_saved(e) for e in run.store.load().values() if e.get("ticket_id")]
+    if not saved:
+        run.close()
+        return iter(())
+    return _stream(run, [], 1, resumed=saved)

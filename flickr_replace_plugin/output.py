@@ -1,0 +1,51 @@
+"""What a user or a host reads: one JSON line per path, or a readable line and a summary."""
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from typing import IO, Any
+
+from .result import ReplaceResult, Status
+
+_SYMBOL = {Status.REPLACED: "replaced", Status.PENDING: "pending", Status.FAILED: "FAILED",
+           Status.SKIPPED: "skipped", Status.DRY_RUN: "would replace"}
+
+
+class Printer:
+    """Writes each result as it finishes; a lock keeps lines whole when workers finish together."""
+
+    def __init__(self, out: IO[str], as_json: bool) -> None:
+        self.out, self.as_json = out, as_json
+        self.counts: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def result(self, result: ReplaceResult) -> None:
+        with self.lock:
+            self.counts[result.status.value] += 1
+            self.out.write((json.dumps(result.to_dict(), ensure_ascii=False) if self.as_json
+                            else human_line(result)) + "\n")
+            self.out.flush()
+
+    def record(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            self.out.write(json.dumps(data, ensure_ascii=False) + "\n")
+            self.out.flush()
+
+    def summary(self, err: IO[str]) -> None:
+        if self.as_json or sum(self.counts.values()) < 1:
+            return
+        parts = [f"{n} {status}" for status, n in sorted(self.counts.items())]
+        err.write("summary: " + ", ".join(parts) + "\n")
+
+
+def human_line(result: ReplaceResult) -> str:
+    target = f"photo {result.photo_id}" if result.photo_id else "no photo id"
+    via = f" (id from {result.source})" if result.source else ""
+    line = f"{_SYMBOL[result.status]}: {result.path} -> {target}{via}"
+    if result.ticket_id and result.status is Status.PENDING:
+        line += f", ticket {result.ticket_id} (finish later with `flickr-replace tickets`)"
+    if result.error is not None:
+        code = f" [code {result.error.code}]" if result.error.code is not None else ""
+        line += f": {result.error.message}{code}"
+    return line

@@ -1,0 +1,70 @@
+"""Local checks before any upload: a file that would fail on Flickr is never sent."""
+from __future__ import annotations
+
+import os
+import stat
+
+from .result import ResultError
+
+SNIFF_BYTES = 32
+
+
+def sniff_format(head: bytes) -> str | None:
+    """Name the container by its magic bytes; Flickr judges content, and so do we, not the name."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif"):
+            return "heif"
+        return "video"  # mp4, mov (qt), m4v, 3gp ...
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "video"
+    if head[:4] == b"\x1aE\xdf\xa3":  # Matroska / WebM
+        return "video"
+    return None
+
+
+CONTENT_TYPES = {
+    "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "tiff": "image/tiff",
+    "webp": "image/webp", "heif": "image/heic",
+}
+
+
+def check_file(path: str, max_bytes: int | None = None) -> tuple[int, str] | ResultError:
+    """(size, format) for a file Flickr will take, else the error Flickr would have answered."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return ResultError(f"no such file: {path}")
+    except OSError as exc:
+        return ResultError(f"cannot read {path}: {exc.strerror}")
+    if stat.S_ISDIR(st.st_mode):
+        return ResultError(f"is a directory, not a photo: {path}")
+    if not stat.S_ISREG(st.st_mode):
+        return ResultError(f"not a regular file: {path}")
+    if st.st_size == 0:
+        return ResultError.flickr(4, f"file is empty: {path}").local()
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        return ResultError(f"cannot read {path}: {exc.strerror}")
+    kind = sniff_format(head)
+    if kind == "video":
+        return ResultError.flickr(8, f"Videos can't be replaced: {path} is a video").local()
+    if kind is None:
+        return ResultError.flickr(5, f"not an image Flickr takes (JPEG, PNG, GIF, TIFF, WebP, HEIC): {path}").local()
+    if max_bytes is not None and st.st_size > max_bytes:
+        return ResultError.flickr(
+            6, f"{path} is {st.st_size} bytes, over the account's limit of {max_bytes} bytes"
+        ).local()
+    return st.st_size, kind

@@ -1,0 +1,116 @@
+"""The one normalised result every host reads (the contract's JSON object)."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+# Flickr's replace/upload codes, with the message Flickr sends, and whether retrying can help.
+FLICKR_CODES: dict[int, tuple[str, bool]] = {
+    1: ("Replace requires a Pro account", False),
+    2: ("No photo specified", False),
+    3: ("General upload failure", False),
+    4: ("Filesize was zero", False),
+    5: ("Filetype was not recognised", False),
+    6: ("User exceeded upload limit", False),
+    7: ("Photo not found", False),
+    8: ("Videos can't be replaced", False),
+    15: ("Photo not found", False),
+    95: ("SSL is required", False),
+    96: ("Invalid signature", False),
+    97: ("Missing signature", False),
+    98: ("Login failed / Invalid auth token", False),
+    99: ("User not logged in / Insufficient permissions", False),
+    100: ("Invalid API Key", False),
+    105: ("Service currently unavailable", True),
+    106: ("Write operation failed", True),
+    116: ("Bad URL found", False),
+}
+
+
+class Status(str, enum.Enum):
+    REPLACED = "replaced"
+    PENDING = "pending"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    DRY_RUN = "dry-run"
+
+
+class Origin(str, enum.Enum):
+    FLICKR = "flickr"
+    LOCAL = "local"
+    NETWORK = "network"
+
+
+@dataclass(frozen=True)
+class ResultError:
+    message: str
+    origin: Origin = Origin.LOCAL
+    code: int | None = None
+    retryable: bool = False
+
+    @classmethod
+    def flickr(cls, code: int, message: str | None = None) -> "ResultError":
+        known = FLICKR_CODES.get(code)
+        return cls(
+            message=message or (known[0] if known else f"Flickr error {code}"),
+            origin=Origin.FLICKR,
+            code=code,
+            retryable=bool(known and known[1]),
+        )
+
+    @classmethod
+    def network(cls, message: str) -> "ResultError":
+        return cls(message=message, origin=Origin.NETWORK, retryable=True)
+
+    def local(self) -> "ResultError":
+        """The same reason found by a local check: nothing was sent, so nothing to retry."""
+        return ResultError(self.message, Origin.LOCAL, self.code, False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "origin": self.origin.value,
+            "retryable": self.retryable,
+        }
+
+
+@dataclass
+class ReplaceResult:
+    path: str
+    photo_id: str | None = None
+    source: str | None = None
+    status: Status = Status.FAILED
+    secret: str | None = None
+    originalsecret: str | None = None
+    ticket_id: str | None = None
+    error: ResultError | None = None
+    attempts: int = 0
+    bytes: int | None = None
+    elapsed_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not Status.FAILED
+
+    def fail(self, error: ResultError) -> "ReplaceResult":
+        self.status = Status.FAILED
+        self.error = error
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "photo_id": self.photo_id,
+            "source": self.source,
+            "status": self.status.value,
+            "secret": self.secret,
+            "originalsecret": self.originalsecret,
+            "ticket_id": self.ticket_id,
+            "error": self.error.to_dict() if self.error else None,
+            "attempts": self.attempts,
+            "bytes": self.bytes,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
