@@ -84,9 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("plugins", parents=[common], help="list loaded plugins and where they come from")
 
     sb = sub.add_parser("sandbox", parents=[common], help="run a local Flickr-compatible server")
-    from .sandbox.cli import add_arguments
-
-    add_arguments(sb)
+    sb.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    sb.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    sb.add_argument("--data", metavar="DIR", default=None, help="keep photos here across restarts")
+    sb.add_argument("--latency", type=float, default=0.0, metavar="S", help="answer every request S seconds late (simulated network distance)")
+    sb.add_argument("--max-bytes", type=int, default=None, metavar="N", help="the account's photo size limit (default Flickr's 200 MB)")
+    sb.add_argument("--ticket-delay", type=float, default=None, metavar="S", help="seconds before an async ticket completes")
     sub.add_parser("demo", parents=[common], help="replace a sample photo on a built-in sandbox: no account needed")
     return p
 

@@ -1,11 +1,11 @@
 """The hook set host apps and third-party plugins implement (pluggy project ``flickr_replace``).
 
 Implementations may accept fewer arguments than a spec lists, so specs can grow without
-breaking plugins.
+breaking plugins. plugin.yaml lists these hooks for hosts that do not read Python.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
 import pluggy
 
@@ -17,19 +17,24 @@ PROJECT = "flickr_replace"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
+# What find_photo_id may answer: one candidate or several, each a Candidate or (photo_id, source).
+Offer = Union["Candidate", "tuple[str, str]"]
+
 
 @hookspec
-def find_photo_id(path: str, metadata: Mapping[str, Any]) -> "Candidate | tuple[str, str] | list | None":
-    """Offer the Flickr photo id a file replaces.
+def find_photo_id(path: str, metadata: Mapping[str, Any]) -> "Offer | Sequence[Offer] | None":
+    """Offer the Flickr photo id that a file replaces.
 
-    Called once per file for every plugin (the built-in sources are plugins too), unless the
-    caller already named the id.
+    Called once per file, for every plugin (the built-in sources are plugins of this hook too),
+    unless the caller already named the id (``--photo-id`` or ``metadata["photo_id"]``). Every
+    answer is collected: if two name different ids the file fails rather than risk replacing the
+    wrong photo. Also called by ``flickr-replace resolve``, which sends nothing.
 
-    :param path: the file about to be replaced, as given.
-    :param metadata: the host's metadata mapping (may be empty); ``original`` names the source
-        image when ``path`` is an export that carries no metadata of its own.
-    :returns: a candidate ``(photo_id, source)``, a list of them, or None. Disagreeing candidates
-        fail the file rather than risk replacing the wrong photo.
+    :param path: the file about to be replaced, as the host gave it.
+    :param metadata: the host's metadata mapping (may be empty); ``metadata["original"]`` names
+        the source image when ``path`` is a temporary export carrying no metadata of its own.
+    :returns: a candidate ``(photo_id, source)``, a list of them, or None. A third-party
+        plugin's answer is reported with the source ``plugin:NAME``.
     """
 
 
@@ -37,21 +42,26 @@ def find_photo_id(path: str, metadata: Mapping[str, Any]) -> "Candidate | tuple[
 def before_replace(path: str, photo_id: str, options: Mapping[str, Any]) -> "str | None":
     """Veto a replace just before its upload.
 
+    Called once per file that has an id and passed the local checks, right before it is sent
+    (and in a dry run, instead of sending). The first reason given wins.
+
     :param path: the file about to be sent.
     :param photo_id: the resolved photo id.
-    :param options: ``async``, ``wait``, ``dry_run`` and ``source`` for this file.
+    :param options: ``async``, ``wait``, ``dry_run`` and ``source`` (where the id came from).
     :returns: None to go on, or a reason string: the file is then ``skipped`` with that reason.
     """
 
 
 @hookspec
 def after_replace(result: "ReplaceResult") -> None:
-    """See every final result (replaced, pending, failed, skipped, dry-run).
+    """See every final result: replaced, pending, failed, skipped or dry-run.
 
-    Called once per file after its result is known: record the id, update a host database,
-    notify the user.
+    Called once per file after its result is known (for async uploads, once the ticket is
+    finished or the wait given up), so a host can record the id, update its database or notify
+    the user. A plugin raising here is logged; the result stands.
 
-    :param result: the normalised result; ``result.to_dict()`` is the JSON a host reads.
+    :param result: the normalised result; ``result.to_dict()`` is the JSON object a host reads.
+    :returns: None.
     """
 
 
@@ -59,9 +69,10 @@ def after_replace(result: "ReplaceResult") -> None:
 def flickr_credentials() -> "Mapping[str, str] | None":
     """Supply credentials from a host's own store (a keychain, a host settings file).
 
-    Called once per run, after the environment and before the config file. Stops at first
-    non-None result.
+    Called once per run while the configuration loads: its values override the config file's,
+    and the environment's override both. Stops at first non-None result. A plugin raising here
+    ends the command as a configuration error.
 
     :returns: a mapping with any of ``api_key``, ``api_secret``, ``oauth_token``,
-        ``oauth_token_secret``; or None.
+        ``oauth_token_secret``; or None to leave them to the environment and the config file.
     """

@@ -1,11 +1,13 @@
 """The plugin manager: built-in sources registered like any plugin, third-party ones discovered."""
 from __future__ import annotations
 
+import difflib
+import inspect
 import importlib
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 import pluggy
 
@@ -23,6 +25,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "flickr_replace_plugin.sources.filename",
 )
 ENV_PLUGINS = "FLICKR_REPLACE_PLUGINS"
+BUILTIN = "builtin"
+ARGUMENT = "--plugin"
 
 
 @dataclass(frozen=True)
@@ -33,74 +37,146 @@ class LoadedPlugin:
 
     @property
     def builtin(self) -> bool:
-        return self.origin == "builtin"
+        return self.origin == BUILTIN
 
 
 class Plugins:
-    """A loaded plugin manager plus the origin of every plugin, and a typed way to call hooks."""
+    """A loaded plugin manager plus the origin of every plugin, and a typed way to call hooks.
 
-    def __init__(self, extra_modules: Iterable[str] = (), env: dict[str, str] | None = None) -> None:
+    Loading order is built-ins, entry points, ``FLICKR_REPLACE_PLUGINS``, ``--plugin``; a module
+    reached by two routes is registered once, under its first origin. Any plugin that cannot be
+    loaded is a ConfigError (exit 2, nothing sent), so a typo never silently drops a plugin.
+    """
+
+    def __init__(self, extra_modules: Iterable[str] = (), env: Mapping[str, str] | None = None) -> None:
         env = os.environ if env is None else env
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self._origins: dict[str, str] = {}
-        for name in DEFAULT_PLUGINS:
-            self._register(importlib.import_module(name), "builtin", name.rsplit(".", 1)[-1])
+        for module in DEFAULT_PLUGINS:
+            self._register(importlib.import_module(module), BUILTIN, module.rsplit(".", 1)[-1])
         for dist, ep_name, plugin in _entry_point_plugins():
             self._register(plugin, f"entry point {dist}", ep_name)
-        env_modules = [m.strip() for m in env.get(ENV_PLUGINS, "").split(",") if m.strip()]
-        for origin, modules in ((ENV_PLUGINS, env_modules), ("--plugin", list(extra_modules))):
+        for origin, modules in ((ENV_PLUGINS, split_modules(env.get(ENV_PLUGINS, ""))),
+                                (ARGUMENT, list(extra_modules))):
             for module in modules:
-                try:
-                    plugin = importlib.import_module(module)
-                except Exception as exc:  # a host's broken plugin is a configuration error
-                    raise ConfigError(f"cannot import plugin module {module!r} ({origin}): {exc}") from None
-                self._register(plugin, origin, module)
-        try:
-            self.pm.check_pending()
-        except pluggy.PluginValidationError as exc:
-            raise ConfigError(f"plugin error: {exc}") from None
+                self._register(_import(module, origin), origin, module)
+        self._check_pending()
 
     def _register(self, plugin: Any, origin: str, name: str) -> None:
-        if self.pm.is_registered(plugin) or self.pm.has_plugin(name):
+        if self.pm.is_registered(plugin):
             return
+        if self.pm.has_plugin(name):
+            raise ConfigError(f"plugin name {name!r} ({origin}) is already taken by a plugin from "
+                              f"{self._origins.get(name, 'elsewhere')}")
         try:
             self.pm.register(plugin, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
-            raise ConfigError(f"plugin {name!r} ({origin}) is invalid: {exc}") from None
+            raise ConfigError(f"plugin {name!r} ({origin}) is invalid: {_one_line(exc)}") from None
         self._origins[name] = origin
+        wrappers = [hook for hook, impl in self._hooks_of(plugin) if impl.wrapper or impl.hookwrapper]
+        if wrappers:  # call_each calls implementations one by one, which a wrapper cannot follow
+            self.pm.unregister(plugin)
+            raise ConfigError(f"plugin {name!r} ({origin}): hook wrappers are not supported ({', '.join(wrappers)})")
+
+    def _hooks_of(self, plugin: Any) -> list[tuple[str, pluggy.HookImpl]]:
+        """(hook name, implementation) for each hook `plugin` implements, specified or not."""
+        return [(caller.name, impl) for caller in self.pm.get_hookcallers(plugin) or ()
+                for impl in caller.get_hookimpls() if impl.plugin is plugin]
+
+    def _check_pending(self) -> None:
+        """pluggy's check_pending, with a one-line message naming the plugin and the likely hook."""
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
+            known = hook_names()
+            unknown = [hook for hook, _ in self._hooks_of(exc.plugin) if hook not in known] or ["?"]
+            guess = difflib.get_close_matches(unknown[0], known, n=1)
+            hint = f" (did you mean {guess[0]!r}?)" if guess else f"; known hooks: {', '.join(known)}"
+            raise ConfigError(f"plugin {name!r} ({self._origins.get(name, '?')}) implements unknown hook "
+                              f"{unknown[0]!r}{hint}") from None
 
     def listing(self) -> list[LoadedPlugin]:
-        out = []
-        for name, origin in self._origins.items():
-            plugin = self.pm.get_plugin(name)
-            hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()))
-            out.append(LoadedPlugin(name, origin, hooks))
-        return out
+        """Every loaded plugin in load order: its name, where it came from and the hooks it implements."""
+        return [LoadedPlugin(name, origin, tuple(sorted(hook for hook, _ in self._hooks_of(self.pm.get_plugin(name)))))
+                for name, origin in self._origins.items()]
+
+    def origin(self, name: str) -> str | None:
+        return self._origins.get(name)
 
     def is_builtin(self, name: str) -> bool:
-        return self._origins.get(name) == "builtin"
+        return self._origins.get(name) == BUILTIN
 
     def call_each(self, hook: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-        """Call every implementation of `hook` (first-registered first), yielding (plugin name, result).
+        """Call every implementation of `hook` in pluggy's order, yielding (plugin name, non-None result).
 
         Unlike ``pm.hook.X(...)`` this knows which plugin answered, and a plugin that raises
-        becomes a PluginError naming it instead of ending the whole call.
+        becomes a PluginError naming it instead of an anonymous traceback.
         """
-        caller = getattr(self.pm.hook, hook)
-        for impl in reversed(caller.get_hookimpls()):  # pluggy keeps LIFO order
-            args = [kwargs[a] for a in impl.argnames]
-            try:
-                value = impl.function(*args)
-            except Exception as exc:
-                raise PluginError(f"plugin {impl.plugin_name!r} failed in {hook}: {type(exc).__name__}: {exc}") from exc
+        for impl in self._call_order(hook):
+            value = _call(impl, hook, kwargs)
             if value is not None:
                 yield impl.plugin_name, value
 
+    def notify(self, hook: str, **kwargs: Any) -> list[PluginError]:
+        """Call every implementation of a notification hook (`after_replace`), returning the errors.
+
+        One raising plugin does not keep the others from seeing the result.
+        """
+        errors: list[PluginError] = []
+        for impl in self._call_order(hook):
+            try:
+                _call(impl, hook, kwargs)
+            except PluginError as exc:
+                errors.append(exc)
+        return errors
+
+    def _call_order(self, hook: str) -> list[pluggy.HookImpl]:
+        return list(reversed(getattr(self.pm.hook, hook).get_hookimpls()))  # pluggy keeps them reversed
+
     def first(self, hook: str, **kwargs: Any) -> Any:
-        for _, value in self.call_each(hook, **kwargs):
-            return value
+        """The first non-None answer of a run-level hook (`flickr_credentials`).
+
+        Such a hook runs before any file is looked at, so a plugin raising there is a configuration
+        error (exit 2 with its name), not a per-file failure.
+        """
+        try:
+            for _, value in self.call_each(hook, **kwargs):
+                return value
+        except PluginError as exc:
+            raise ConfigError(str(exc)) from exc
         return None
+
+
+def _call(impl: pluggy.HookImpl, hook: str, kwargs: Mapping[str, Any]) -> Any:
+    """One implementation, given only the arguments it asks for (specs may grow)."""
+    try:
+        return impl.function(*[kwargs[a] for a in impl.argnames])
+    except Exception as exc:
+        raise PluginError(f"plugin {impl.plugin_name!r} failed in {hook}: {type(exc).__name__}: {exc}") from exc
+
+
+def hook_names() -> list[str]:
+    """The hooks the spec defines, in the order hookspecs.py lists them."""
+    return [name for name, value in vars(hookspecs).items()
+            if inspect.isfunction(value) and hasattr(value, f"{hookspecs.PROJECT}_spec")]
+
+
+def split_modules(value: str) -> list[str]:
+    """``FLICKR_REPLACE_PLUGINS``: comma-separated importable module names."""
+    return [m.strip() for m in value.split(",") if m.strip()]
+
+
+def _import(module: str, origin: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except Exception as exc:  # a host's broken plugin is a configuration error
+        raise ConfigError(f"cannot import plugin module {module!r} ({origin}): {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _entry_point_plugins() -> Iterator[tuple[str, str, Any]]:
@@ -110,7 +186,7 @@ def _entry_point_plugins() -> Iterator[tuple[str, str, Any]]:
         try:
             plugin = ep.load()
         except Exception as exc:
-            raise ConfigError(f"cannot load plugin entry point {ep.name!r}: {exc}") from None
+            raise ConfigError(f"cannot load plugin entry point {ep.name!r} ({ep.value}): {_one_line(exc)}") from None
         dist = getattr(getattr(ep, "dist", None), "name", None) or ep.value
         yield dist, ep.name, plugin
 
@@ -119,10 +195,12 @@ _lock = threading.Lock()
 _cache: dict[tuple[str, ...], Plugins] = {}
 
 
-def get_plugins(extra_modules: Iterable[str] = ()) -> Plugins:
-    """Load plugins once per distinct set of extra modules (lazy: nothing loads at import time)."""
-    key = (os.environ.get(ENV_PLUGINS, ""), *extra_modules)
+def get_plugins(extra_modules: Iterable[str] = (), env: Mapping[str, str] | None = None) -> Plugins:
+    """Load plugins once per distinct plugin list (lazy: nothing loads at import time)."""
+    env = os.environ if env is None else env
+    extra = tuple(extra_modules)
+    key = (env.get(ENV_PLUGINS, ""), *extra)
     with _lock:
         if key not in _cache:
-            _cache[key] = Plugins(extra_modules)
+            _cache[key] = Plugins(extra, env)
         return _cache[key]

@@ -42,11 +42,16 @@ class ThrottledFile:
     def __init__(self, raw: BinaryIO, size: int, rate: int | None = None,
                  progress: Callable[[int], None] | None = None) -> None:
         self.raw = raw
-        self.len = size
+        self.size = size
         self.rate = rate
         self.progress = progress
         self.start = time.monotonic()
         self.sent = 0
+
+    @property
+    def len(self) -> int:
+        """Bytes still to come: the multipart encoder reads until this reaches 0."""
+        return self.size - self.sent
 
     def read(self, n: int = -1) -> bytes:
         chunk = self.raw.read(n)

@@ -118,9 +118,12 @@ class TicketState:
 
 
 def parse_tickets(data: dict) -> dict[str, TicketState]:
-    tickets = (data.get("uploader") or {}).get("ticket") or []
+    uploader = data.get("uploader")
+    tickets = uploader.get("ticket") if isinstance(uploader, dict) else None
     if isinstance(tickets, dict):
         tickets = [tickets]
+    if not isinstance(tickets, list):
+        return {}
     states: dict[str, TicketState] = {}
     for t in tickets:
         if not isinstance(t, dict) or "id" not in t:

@@ -112,22 +112,29 @@ class FlickrClient:
         return self.rest("flickr.photos.upload.checkTickets", tickets=",".join(ticket_ids))
 
     def photo_secrets(self, photo_id: str) -> tuple[str | None, str | None]:
-        photo = self.rest("flickr.photos.getInfo", photo_id=photo_id).get("photo") or {}
-        return photo.get("secret"), photo.get("originalsecret")
+        photo = _member(self.rest("flickr.photos.getInfo", photo_id=photo_id), "photo")
+        secret, original = photo.get("secret"), photo.get("originalsecret")
+        return (str(secret) if secret else None), (str(original) if original else None)
 
     def upload_status(self) -> dict:
-        return self.rest("flickr.people.getUploadStatus").get("user") or {}
+        return _member(self.rest("flickr.people.getUploadStatus"), "user")
 
     def max_upload_bytes(self) -> int | None:
         """The account's file-size limit: `filesize maxbytes` (maxmb rounds small limits to 0)."""
-        filesize = self.upload_status().get("filesize") or {}
+        filesize = _member(self.upload_status(), "filesize")
         try:
             return int(filesize.get("maxbytes"))
         except (TypeError, ValueError):
             return None
 
     def test_login(self) -> dict:
-        return self.rest("flickr.test.login").get("user") or {}
+        return _member(self.rest("flickr.test.login"), "user")
+
+
+def _member(data: dict, key: str) -> dict:
+    """A nested object of a JSON answer, or {} when Flickr sent another shape."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _reason(exc: Exception) -> str:

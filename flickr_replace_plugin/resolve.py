@@ -1,0 +1,113 @@
+"""Decide which Flickr photo a file replaces, from every source at once.
+
+Replacing the wrong photo destroys it, so the resolver asks every source, ranks what they say
+by the contract's order, and refuses a file whose sources name different photos.
+"""
+from __future__ import annotations
+
+import os
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Mapping
+
+from .candidates import Candidate, Resolution, source_rank
+from .errors import PluginError
+from .result import ResultError
+from .sources.caller import caller_candidate
+from .sources.patterns import is_photo_id
+from .sources.scope import resolution_scope
+from .sources.sidecar import record_photo_id
+
+if TYPE_CHECKING:
+    from .plugins import Plugins
+
+__all__ = ["resolve_photo_id", "record_photo_id"]
+
+
+def resolve_photo_id(
+    path: str | os.PathLike,
+    metadata: Mapping[str, Any] | None = None,
+    photo_id: str | int | None = None,
+    plugins: "Plugins | None" = None,
+) -> Resolution:
+    """Resolve `path`'s photo id; never raises for a per-file problem (that is ``error``).
+
+    :param photo_id: the caller's id (``--photo-id``); it, or ``metadata["photo_id"]``, wins
+        outright and no other source is read.
+    :param plugins: the loaded plugins; by default the built-in sources plus installed plugins.
+    """
+    path = os.fspath(path)
+    given = dict(metadata or {})
+    if photo_id is not None:
+        given.update(photo_id=photo_id, photo_id_source="argument")
+    with resolution_scope() as scope:
+        caller = caller_candidate(given)
+        if caller is not None:
+            return _decide(path, [caller], scope.notes)
+        if plugins is None:
+            from .plugins import get_plugins
+
+            plugins = get_plugins()
+        candidates: list[Candidate] = []
+        try:
+            for name, value in plugins.call_each("find_photo_id", path=path, metadata=MappingProxyType(given)):
+                candidates += _candidates(name, value, plugins.is_builtin(name))
+        except PluginError as exc:
+            return Resolution(None, None, candidates, ResultError(str(exc)), list(scope.notes))
+        return _decide(path, candidates, scope.notes)
+
+
+def _candidates(plugin: str, value: Any, builtin: bool) -> list[Candidate]:
+    """A hook's answer as candidates; a third-party plugin's source becomes ``plugin:NAME``."""
+    if isinstance(value, Candidate) or (isinstance(value, tuple) and len(value) == 2 and not _is_answer(value[0])):
+        items = [value]
+    elif isinstance(value, (list, tuple)) and all(_is_answer(item) for item in value):
+        items = list(value)
+    else:
+        raise PluginError(f"plugin {plugin!r} returned {value!r}, not a (photo_id, source) candidate")
+    out = []
+    for item in items:
+        photo_id, source, detail = (*item, "") if isinstance(item, tuple) else (item.photo_id, item.source, item.detail)
+        if not builtin:
+            source, detail = f"plugin:{plugin}", detail or str(source)
+        out.append(Candidate(str(photo_id).strip(), source, detail))
+    return out
+
+
+def _is_answer(item: Any) -> bool:
+    return isinstance(item, Candidate) or (isinstance(item, tuple) and len(item) == 2)
+
+
+def _decide(path: str, candidates: list[Candidate], notes: list[str]) -> Resolution:
+    ranked = sorted(candidates, key=lambda c: source_rank(c.source))  # stable: a source's own order stays
+
+    def refuse(message: str) -> Resolution:
+        return Resolution(None, None, ranked, ResultError(message), list(notes))
+
+    bad = [c for c in ranked if not is_photo_id(c.photo_id)]
+    if bad:
+        return refuse(f"not a Flickr photo id (digits only) for {path}: {_listing(bad)}")
+    ids = list(dict.fromkeys(c.photo_id for c in ranked))
+    if not ids:
+        return refuse(
+            f"no Flickr photo id found for {path}: none in its sidecars, XMP, EXIF, IPTC, plugins or "
+            "file name; pass --photo-id ID (`flickr-replace resolve -v` shows what was read)"
+        )
+    if len(ids) > 1:
+        return refuse(
+            f"conflicting Flickr photo ids for {path}: {_listing(ranked)}; replacing the wrong photo "
+            "destroys it, so pass --photo-id ID to choose"
+        )
+    return Resolution(ids[0], ranked[0].source, ranked, None, list(notes))
+
+
+def _listing(candidates: list[Candidate]) -> str:
+    return ", ".join(f"{_where(c)} says {_shown(c.photo_id)}" for c in candidates)
+
+
+def _shown(photo_id: str) -> str:
+    return photo_id if is_photo_id(photo_id) else repr(photo_id)  # quotes show stray spaces
+
+
+def _where(candidate: Candidate) -> str:
+    return f"{candidate.source} ({candidate.detail})" if candidate.detail else candidate.source
+

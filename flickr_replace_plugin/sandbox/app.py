@@ -1,0 +1,136 @@
+"""`Sandbox`: the local Flickr as a Python object, for tests, benchmarks and the demo."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+from .api import FlickrApi
+from .control import peak_rss_kb
+from .faults import FaultQueue
+from .requestlog import RequestLog
+from .server import SandboxServer
+from .store import Photo, Store
+
+FILE_CHUNK = 1 << 20
+
+
+def _chunks(data: bytes | str | os.PathLike) -> Iterator[bytes]:
+    if isinstance(data, bytes):
+        yield data
+        return
+    with open(data, "rb") as fh:
+        while chunk := fh.read(FILE_CHUNK):
+            yield chunk
+
+
+class Sandbox:
+    """A Flickr-compatible server on loopback with its account kept in `data_dir`.
+
+    Stopping and starting again keeps the port (clients hold its URL) and the data; a new
+    Sandbox on the same data dir finds the same photos, tickets and credentials.
+    Without a data dir, a temporary one is used and removed by `close()`.
+    """
+
+    def __init__(self, data_dir: str | os.PathLike | None = None, port: int = 0, host: str = "127.0.0.1",
+                 latency: float = 0.0, max_bytes: int | None = None, ticket_delay: float | None = None) -> None:
+        self._temp_dir = None if data_dir is not None else tempfile.mkdtemp(prefix="flickr-sandbox-")
+        self.data_dir = Path(data_dir if data_dir is not None else self._temp_dir)
+        self.host = host
+        self.port = port
+        self.latency = latency or 0.0
+        self.store = Store(self.data_dir)
+        self.faults = FaultQueue()
+        self.log = RequestLog()
+        self.api = FlickrApi(self.store, self.faults, max_bytes, ticket_delay)
+        self._server: SandboxServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ------------------------------------------------------------------------------
+    def start(self) -> "Sandbox":
+        if self._server is None:
+            server = SandboxServer(self, self.host, self.port)
+            self.port = server.server_address[1]
+            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name=f"flickr-sandbox-{self.port}", daemon=True)
+            self._server = server
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening and cut open connections; the data stays."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def close(self) -> None:
+        """Stop, and remove the data dir if it was a temporary one."""
+        self.stop()
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def base_url(self) -> str:
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    # -- the account ---------------------------------------------------------------------------------
+    @property
+    def credentials(self) -> dict[str, str]:
+        """api_key, api_secret, oauth_token, oauth_token_secret: what the sandbox accepts."""
+        return dict(self.store.credentials)
+
+    @property
+    def max_bytes(self) -> int:
+        return self.api.max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, value: int) -> None:
+        self.api.max_bytes = value
+
+    def add_photo(self, data: bytes | str | os.PathLike, filename: str | None = None, title: str = "") -> str:
+        """Seed a photo owned by the sandbox's user (bytes or a path); returns its id."""
+        if filename is None:
+            filename = "photo.jpg" if isinstance(data, bytes) else os.path.basename(os.fspath(data))
+        return self.store.add_photo(_chunks(data), filename, title).id
+
+    def photo(self, photo_id: str) -> Photo:
+        """A copy of the photo's record (raises KeyError for an unknown id)."""
+        self.store.settle()
+        photo = self.store.photo(str(photo_id))
+        if photo is None:
+            raise KeyError(photo_id)
+        return photo
+
+    # -- what happened -------------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        return self.log.snapshot()
+
+    def rest_calls(self, method: str | None = None) -> int:
+        return self.log.rest_calls(method)
+
+    def clear_requests(self) -> None:
+        self.log.clear()
+
+    def stats(self) -> dict[str, Any]:
+        return {**self.log.summary(), **self.store.stats(), "faults_applied": dict(self.faults.applied),
+                "faults_pending": self.faults.pending(), "peak_rss_kb": peak_rss_kb()}

@@ -1,0 +1,87 @@
+"""`flickr-replace sandbox`: the options, and serving until SIGINT or SIGTERM.
+
+Imports only the standard library at module level: the main CLI builds its parser from
+`add_arguments` on every start, and the server itself is loaded only when it runs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from typing import Sequence
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def byte_size(text: str) -> int:
+    """A byte count, optionally with a K/M/G suffix (binary units): `209715200`, `200M`, `2G`."""
+    value = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = value[-1:] if value[-1:] in "KMG" else ""
+    try:
+        size = int(float(value[: len(value) - len(unit)]) * _UNITS[unit])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a byte size: {text!r}") from None
+    if size <= 0:
+        raise argparse.ArgumentTypeError("the size must be positive")
+    return size
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("seconds must not be negative")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    parser.add_argument("--data", metavar="DIR", default=None,
+                        help="keep photos, tickets and credentials here across restarts (default: a temporary dir)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    parser.add_argument("--latency", type=_seconds, default=0.0, metavar="SECONDS",
+                        help="answer every request this much later, as a distant server would")
+    parser.add_argument("--max-bytes", type=byte_size, default=None, metavar="N",
+                        help="the account's photo file-size limit (default 200M, Flickr's)")
+    parser.add_argument("--ticket-delay", type=_seconds, default=None, metavar="SECONDS",
+                        help="how long an async upload takes to complete (default 1)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve; the first stdout line is the JSON object a client needs (URL and credentials)."""
+    from .app import Sandbox
+
+    try:
+        sandbox = Sandbox(getattr(args, "data", None), port=getattr(args, "port", 0) or 0,
+                          host=getattr(args, "host", None) or "127.0.0.1", latency=getattr(args, "latency", 0.0),
+                          max_bytes=getattr(args, "max_bytes", None),
+                          ticket_delay=getattr(args, "ticket_delay", None)).start()
+    except (OSError, ValueError) as exc:
+        print(f"flickr-replace sandbox: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    try:
+        print(json.dumps({"base_url": sandbox.base_url, **sandbox.credentials}), flush=True)
+        print(f"Flickr sandbox at {sandbox.base_url}, data in {sandbox.data_dir}; Ctrl-C stops it.",
+              file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sandbox.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="flickr-replace sandbox", description="A local Flickr-compatible server.")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,178 @@
+"""HTTP handling: one thread per connection, keep-alive, Flickr's URL layout, faults and latency.
+
+The order inside a request is a real server's: the declared length is checked, the whole body
+is read (streaming the photo to disk), and only then is anything decided or changed.
+"""
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, urlsplit
+
+from . import control
+from .faults import Fault
+from .multipart import BodyError, BodyReader
+from .replies import XML, Format, Reply
+from .request import Request, content_length, read_request
+from .requestlog import describe_reply, describe_request, new_entry
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+ROUTES = {
+    "/services/replace": "replace",
+    "/services/upload": "upload",
+    "/services/rest": "rest",
+    "/services/oauth/request_token": "request_token",
+    "/services/oauth/authorize": "authorize",
+    "/services/oauth/access_token": "access_token",
+}
+HTTP_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+class SandboxServer(ThreadingHTTPServer):
+    """Tracks open connections so that stopping really cuts them, as a restarted server does."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, sandbox: "Sandbox", host: str, port: int) -> None:
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sandbox = sandbox
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__((host, port), Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            conns = list(self._open)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections as they would with Flickr
+    server_version = "FlickrSandbox/1.0"
+    sys_version = ""
+    timeout = 120  # a client silent this long mid-body has sent a short body
+    server: SandboxServer
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: the request log records everything
+        pass
+
+    def _serve(self) -> None:
+        sandbox = self.server.sandbox
+        url = urlsplit(self.path)
+        try:
+            reader = BodyReader(self.rfile, content_length(self.headers, self.command))
+            if url.path.startswith(control.PREFIX):
+                reply = control.handle(sandbox, self.command, url, reader)
+                reader.discard()
+            else:
+                reply = self._flickr(sandbox, url, reader)
+        except BodyError as exc:
+            reply = Reply.text(exc.status, f"{exc}\n", close=True)
+        except Exception:  # a sandbox bug must show, and must not look like one of Flickr's answers
+            traceback.print_exc(file=sys.stderr)
+            reply = Reply.text(500, "sandbox internal error\n", close=True)
+        self._send(reply)
+
+    def _flickr(self, sandbox: "Sandbox", url: SplitResult, reader: BodyReader) -> Reply:
+        route = ROUTES.get(url.path.rstrip("/"))
+        if route is None:
+            reader.discard()
+            return Reply.text(404, "Not Found\n")
+        entry = new_entry(self.command, url.path, route)
+        entry["content_length"] = reader.length
+        try:
+            reply = self._exchange(sandbox, route, reader, entry)
+        except BodyError as exc:
+            reply = Reply.text(exc.status, f"{exc}\n", close=True)
+        describe_reply(entry, reply)
+        sandbox.log.add(entry)
+        if sandbox.latency > 0:
+            time.sleep(sandbox.latency)
+        return reply
+
+    def _exchange(self, sandbox: "Sandbox", route: str, reader: BodyReader, entry: dict[str, Any]) -> Reply:
+        scope = route if route in ("replace", "upload", "rest") else "oauth"
+        fault = sandbox.faults.take({"drop_before_body"}, scope)
+        if fault is not None:
+            entry["faults"].append(fault.kind)
+            with contextlib.suppress(BodyError):
+                reader.read(int(fault.opt("after_bytes", reader.length // 2)))
+            return Reply(drop=True)
+        host = "%s:%s" % self.server.server_address[:2]
+        request = read_request(self.command, self.path, self.headers, reader, sandbox.store.incoming, host)
+        try:
+            describe_request(entry, request, route)
+            method = entry["rest_method"]
+            slow = sandbox.faults.take({"slow"}, scope, method)
+            if slow is not None:
+                entry["faults"].append(slow.kind)
+                time.sleep(float(slow.opt("seconds", 2.0)))
+            fault = sandbox.faults.take({"error", "http", "drop_after_body", "rest_error"}, scope, method)
+            if fault is not None:
+                entry["faults"].append(fault.kind)
+                if not (fault.kind == "drop_after_body" and fault.opt("apply", False)):
+                    return fault_reply(fault, route, request)
+            reply = sandbox.api.handle(route, request)
+            if fault is not None:  # carried out, and the answer lost on the way back
+                reply.drop = True
+            return reply
+        finally:
+            request.discard_photo()
+
+    def _send(self, reply: Reply) -> None:
+        if reply.drop:
+            self.close_connection = True
+            return
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            if reply.close:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except OSError:
+            self.close_connection = True
+
+
+def fault_reply(fault: Fault, route: str, request: Request) -> Reply:
+    """The answer an injected fault gives instead of Flickr's real one."""
+    if fault.kind == "drop_after_body":
+        return Reply(drop=True)
+    status = fault.opt("status", 502 if fault.kind == "http" else None)
+    if status is not None:
+        status = int(status)
+        reason = HTTP_REASONS.get(status, "Error")
+        page = f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>\n"
+        return Reply(status, page.encode(), "text/html; charset=utf-8")
+    fmt = Format.of(request.fields) if route == "rest" else XML
+    return fmt.fail(int(fault.opt("code", 105)), fault.opts.get("message"))

@@ -1,0 +1,72 @@
+"""Read the XMP properties that can carry a photo id, whether embedded or in a sidecar.
+
+XMP is untrusted XML from any tool that ever touched the file, so it is parsed with defusedxml
+and DTDs refused outright: no entity bombs, no external entities, no network.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from .patterns import Kind
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_DC = "http://purl.org/dc/elements/1.1/"
+_LR = "http://ns.adobe.com/lightroom/1.0/"
+_XMP = "http://ns.adobe.com/xap/1.0/"
+
+# Clark name -> (the name users know, how its values carry an id)
+FIELDS: dict[str, tuple[str, Kind]] = {
+    f"{{{_DC}}}subject": ("dc:subject", "keyword"),
+    f"{{{_LR}}}hierarchicalSubject": ("lr:hierarchicalSubject", "hierarchical"),
+    f"{{{_DC}}}source": ("dc:source", "text"),
+    f"{{{_DC}}}identifier": ("dc:identifier", "text"),
+    f"{{{_DC}}}relation": ("dc:relation", "text"),
+    f"{{{_DC}}}description": ("dc:description", "text"),
+    f"{{{_XMP}}}Identifier": ("xmp:Identifier", "text"),
+}
+_DESCRIPTION = f"{{{RDF}}}Description"
+_CONTAINERS = {f"{{{RDF}}}{name}" for name in ("Bag", "Seq", "Alt")}
+_LI = f"{{{RDF}}}li"
+
+
+class XMPError(ValueError):
+    """The packet is not XMP we can read (malformed, or it declares a DTD)."""
+
+
+def xmp_fields(packet: bytes) -> Iterator[tuple[str, Kind, str]]:
+    """Yield (field, kind, value) for every id-carrying property, in attribute or element form."""
+    for description in _parse(packet).iter(_DESCRIPTION):
+        for clark, value in description.attrib.items():
+            if clark in FIELDS:
+                yield (*FIELDS[clark], value)
+        for prop in description:
+            if prop.tag in FIELDS:
+                yield from ((*FIELDS[prop.tag], value) for value in _values(prop))
+
+
+def _values(prop) -> Iterator[str]:
+    containers = [child for child in prop if child.tag in _CONTAINERS]
+    if not containers:
+        yield prop.text or ""
+    for container in containers:
+        yield from ((li.text or "") for li in container if li.tag == _LI)
+
+
+def _parse(packet: bytes):
+    # Imported here: defusedxml costs import time that files without XMP never need to pay.
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        return fromstring(_trim(packet), forbid_dtd=True)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise XMPError(f"{type(exc).__name__}: {exc}") from None
+
+
+def _trim(packet: bytes) -> bytes:
+    """Drop padding and junk around the packet (writers reserve space; some leave a NUL)."""
+    packet = packet.strip(b"\x00 \t\r\n")
+    end = packet.rfind(b">")
+    return packet[: end + 1] if end >= 0 else packet

@@ -1,0 +1,56 @@
+"""Shared fixtures: a real sandbox per test, an environment pointing the CLI at it, real JPEGs."""
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from flickr_replace_plugin.sandbox import Sandbox
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    """A running sandbox with its own data dir; tickets complete after 0.2 s."""
+    with Sandbox(data_dir=tmp_path / "sandbox", port=0, latency=0.0, max_bytes=None, ticket_delay=0.2) as sb:
+        yield sb
+
+
+@pytest.fixture
+def cli_env(sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:
+    """os.environ for a CLI subprocess: the sandbox's URL and credentials, every user dir in tmp."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLICKR_", "XDG_"))}
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    creds = sandbox.credentials
+    env.update(
+        FLICKR_API_KEY=creds["api_key"],
+        FLICKR_API_SECRET=creds["api_secret"],
+        FLICKR_OAUTH_TOKEN=creds["oauth_token"],
+        FLICKR_OAUTH_TOKEN_SECRET=creds["oauth_token_secret"],
+        FLICKR_REPLACE_BASE_URL=sandbox.base_url,
+        FLICKR_REPLACE_CONFIG=str(tmp_path / "no-such-config.yaml"),
+        FLICKR_REPLACE_STATE_DIR=str(tmp_path / "state"),
+        HOME=str(home),
+    )
+    return env
+
+
+@pytest.fixture
+def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: make_jpeg(name="photo.jpg", size=(64, 48), directory=None) -> a real JPEG, new bytes each call."""
+    from PIL import Image
+
+    counter = itertools.count(1)
+
+    def make(name: str = "photo.jpg", size: tuple[int, int] = (64, 48), directory: Path | None = None) -> Path:
+        n = next(counter)
+        path = Path(directory or tmp_path) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image = Image.new("RGB", size, ((n * 37) % 256, (n * 91) % 256, (n * 53) % 256))
+        image.save(path, "JPEG", quality=85, comment=f"make_jpeg #{n}".encode())
+        return path
+
+    return make

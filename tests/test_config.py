@@ -1,0 +1,87 @@
+"""Configuration as a user meets it: exit 2 with one line for every mistake, nothing sent."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from flickr_replace_plugin.config import load_config
+
+
+def run(args, env):
+    return subprocess.run([sys.executable, "-m", "flickr_replace_plugin", *args], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.fixture
+def env(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FLICKR_")}
+    clean.update(HOME=str(tmp_path), FLICKR_REPLACE_CONFIG=str(tmp_path / "config.yaml"),
+                 FLICKR_REPLACE_STATE_DIR=str(tmp_path / "state"))
+    return clean
+
+
+@pytest.fixture
+def photo(tmp_path):
+    path = tmp_path / "p.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+    return str(path)
+
+
+def write_config(env, text, mode=0o600):
+    path = env["FLICKR_REPLACE_CONFIG"]
+    with open(path, "w") as fh:
+        fh.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+@pytest.mark.parametrize("text, mode, expected", [
+    ("api_key: [unclosed\n", 0o600, "not valid YAML"),
+    ("- just\n- a list\n", 0o600, "must be a YAML mapping"),
+    ("api_kye: abc\n", 0o600, "unknown key(s) api_kye"),
+    ("api_key: k\napi_secret: s3cr3t-value\n", 0o644, "chmod 600"),
+    ("retries: many\n", 0o600, "retries must be"),
+    ("base_url: http://flickr.example.com\n", 0o600, "SSL is required"),
+])
+def test_bad_config_exits_2_with_one_line(env, photo, text, mode, expected):
+    write_config(env, text, mode)
+    proc = run(["replace", photo, "--photo-id", "1"], env)
+    assert proc.returncode == 2
+    assert expected in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert "s3cr3t-value" not in proc.stderr
+
+
+def test_no_credentials_says_how_to_get_them(env, photo):
+    proc = run(["replace", photo, "--photo-id", "1"], env)
+    assert proc.returncode == 2 and "flickr-replace auth" in proc.stderr
+
+
+def test_environment_wins_over_the_file(env):
+    write_config(env, "api_key: from-file\napi_secret: file-secret\nretries: 7\n")
+    config = load_config(dict(env, FLICKR_API_KEY="from-env"))
+    assert (config.api_key, config.api_secret, config.retries) == ("from-env", "file-secret", 7)
+
+
+def test_missing_config_is_not_an_error(env):
+    assert load_config(env).api_key is None
+
+
+@pytest.mark.parametrize("base", ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9", "https://flickr.example.com"])
+def test_loopback_http_and_any_https_are_allowed(env, base):
+    assert load_config(dict(env, FLICKR_REPLACE_BASE_URL=base)).endpoints.replace == base + "/services/replace/"
+
+
+def test_saved_credentials_are_private(env, tmp_path):
+    from pathlib import Path
+
+    from flickr_replace_plugin.config import save_credentials
+
+    path = Path(env["FLICKR_REPLACE_CONFIG"])
+    save_credentials(path, {"api_key": "k", "api_secret": "s"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_config(env).api_secret == "s"
