@@ -20,6 +20,8 @@ from .tiff import TiffError, TiffTags, read_tags
 
 MAX_BLOCK = 16 << 20  # the largest metadata block read (XMP with a long edit history fits)
 MAX_SEGMENTS = 1 << 16  # headers walked before giving up on a file (PNG IDAT runs are long)
+MAX_READ = 4 * MAX_BLOCK  # metadata bytes read from one file, all blocks together
+MAX_FILL = 1 << 10  # JPEG fill bytes (0xFF) before a marker; a run of them is not an image
 
 IMAGE_DESCRIPTION, USER_COMMENT, XP_KEYWORDS = 270, 37510, 40094
 EXIF_TEXT_TAGS = (IMAGE_DESCRIPTION, USER_COMMENT, XP_KEYWORDS)
@@ -49,6 +51,14 @@ class _Found:
     exif: TiffTags | None = None
     iptc: bytes | None = None
     problems: list[str] = field(default_factory=list)
+    budget: int = field(default_factory=lambda: MAX_READ)
+
+    def take(self, fh: BinaryIO, size: int) -> bytes:
+        """Read a metadata block; a file that holds more metadata than any image is refused."""
+        if size > self.budget:
+            raise ValueError(f"more than {MAX_READ} bytes of metadata")
+        self.budget -= size
+        return _read_exactly(fh, size)
 
     def add_exif(self, block: bytes) -> None:
         if self.exif is None:
@@ -126,24 +136,24 @@ def _jpeg(fh: BinaryIO, found: _Found) -> None:
     fh.seek(2)
     extended: dict[bytes, list[tuple[int, int, bytes]]] = {}
     photoshop = bytearray()
-    budget = 4 * MAX_BLOCK
     for _ in range(MAX_SEGMENTS):
         prefix = fh.read(2)
         if len(prefix) < 2 or prefix[0] != 0xFF:
             break  # a damaged stream: keep what came before
         marker = prefix[1]
-        while marker == 0xFF:  # fill bytes
+        for _ in range(MAX_FILL):
+            if marker != 0xFF:  # 0xFF is a fill byte before the marker
+                break
             marker = _read_exactly(fh, 1)[0]
         if marker == 0x01 or 0xD0 <= marker <= 0xD8:
             continue  # markers without a length
         if marker in (0xD9, 0xDA):  # EOI, or SOS: metadata only ever comes before the image data
             break
         (length,) = struct.unpack(">H", _read_exactly(fh, 2))
-        if marker not in (0xE1, 0xED) or length < 2 or length - 2 > budget:
+        if marker not in (0xE1, 0xED) or length < 2:
             fh.seek(max(length - 2, 0), 1)
             continue
-        payload = _read_exactly(fh, length - 2)
-        budget -= len(payload)
+        payload = found.take(fh, length - 2)
         if marker == 0xED and payload.startswith(_PHOTOSHOP):
             photoshop += payload[len(_PHOTOSHOP):]
         elif payload.startswith(_JPEG_EXIF):
@@ -215,7 +225,7 @@ def _png(fh: BinaryIO, found: _Found) -> None:
         if kind == b"IEND":
             break
         if kind in (b"iTXt", b"eXIf") and length <= MAX_BLOCK:
-            data = _read_exactly(fh, length)
+            data = found.take(fh, length)
             if kind == b"eXIf":
                 found.add_exif(data)
             else:
@@ -255,7 +265,7 @@ def _webp(fh: BinaryIO, found: _Found) -> None:
             break
         kind, length = struct.unpack("<4sI", header)
         if kind in (b"EXIF", b"XMP ") and length <= MAX_BLOCK:
-            data = _read_exactly(fh, length)
+            data = found.take(fh, length)
             if kind == b"EXIF":
                 found.add_exif(data)
             else:
@@ -268,7 +278,7 @@ def _webp(fh: BinaryIO, found: _Found) -> None:
 # --- HEIF/HEIC/AVIF: see heif.py -----------------------------------------------------------------
 
 def _heif(fh: BinaryIO, found: _Found) -> None:
-    items = read_items(fh, MAX_BLOCK, MAX_SEGMENTS)
+    items = read_items(fh, MAX_BLOCK, MAX_READ)
     found.xmp.extend(items.xmp)
     for block in items.exif:
         found.add_exif(block)

@@ -18,12 +18,15 @@ class Items:
     problems: list[str] = field(default_factory=list)
 
 
-def read_items(fh: BinaryIO, cap: int, max_boxes: int) -> Items:
-    """The Exif and XMP items of a HEIF file; reads the top-level box headers, the meta box
-    (at most `cap` bytes) and the items themselves, never the image data."""
+MAX_BOXES = 1 << 12  # top-level boxes walked before the meta box; real files have a handful
+
+
+def read_items(fh: BinaryIO, cap: int, budget: int) -> Items:
+    """The Exif and XMP items of a HEIF file; reads the top-level box headers, the meta box and
+    each item (at most `cap` bytes each, `budget` in all), never the image data."""
     items = Items()
     fh.seek(0)
-    for _ in range(max_boxes):
+    for _ in range(MAX_BOXES):
         box = _box_header(fh)
         if box is None:
             break
@@ -35,7 +38,7 @@ def read_items(fh: BinaryIO, cap: int, max_boxes: int) -> Items:
                 payload = fh.read(size)
                 if len(payload) != size:
                     raise ValueError("the meta box is cut short")
-                _meta(fh, memoryview(payload)[4:], items, cap)  # skip version/flags
+                _meta(fh, memoryview(payload)[4:], items, cap, budget - size)  # skip version/flags
             break
         if size < 0:
             break
@@ -71,7 +74,7 @@ def _children(payload: memoryview) -> dict[bytes, memoryview]:
     return boxes
 
 
-def _meta(fh: BinaryIO, meta: memoryview, items: Items, cap: int) -> None:
+def _meta(fh: BinaryIO, meta: memoryview, items: Items, cap: int, budget: int) -> None:
     boxes = _children(meta)
     exif_items, xmp_items = _item_ids(boxes.get(b"iinf"))
     if not exif_items and not xmp_items:
@@ -79,7 +82,8 @@ def _meta(fh: BinaryIO, meta: memoryview, items: Items, cap: int) -> None:
     locations = _locations(boxes.get(b"iloc"), max_items=1 << 16)
     idat = boxes.get(b"idat", memoryview(b""))
     for item in exif_items + xmp_items:
-        data = _item_data(fh, locations.get(item), idat, cap)
+        data = _item_data(fh, locations.get(item), idat, min(cap, budget))
+        budget -= len(data or b"")
         if data is None:
             items.problems.append(f"HEIF item {item} cannot be located")
         elif item in xmp_items:
