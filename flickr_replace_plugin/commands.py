@@ -139,7 +139,7 @@ def cmd_auth(args: argparse.Namespace, env: Environment, redactor: RedactingFilt
 
 
 def cmd_sandbox(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    from .sandbox.cli import run
+    from .sandbox import run
 
     return run(args)
 

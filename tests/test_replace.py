@@ -105,7 +105,7 @@ def test_batch_polls_all_tickets_in_one_call(sandbox, config, make_jpeg):
 def test_flickr_answers_map_to_results_and_retries(sandbox, config, photo, fault, code, attempts, status):
     path, pid = photo
     fault = dict(fault)
-    sandbox.faults.push(fault.pop("kind"), path="replace", **fault)
+    sandbox.faults.push(fault.pop("kind"), scope="replace", **fault)
     result = replace(str(path), photo_id=pid, async_=False, config=config)
     assert (result.status.value, result.attempts) == (status, attempts), result.error
     assert len(replace_requests(sandbox)) == attempts

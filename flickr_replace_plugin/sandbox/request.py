@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
-from typing import BinaryIO
 from urllib.parse import parse_qsl, urlsplit
 
 from .multipart import BodyError, BodyReader, parse_multipart
