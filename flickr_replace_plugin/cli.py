@@ -39,10 +39,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="count", default=0, help="log what happens (-vv: HTTP too); secrets are masked")
-    common.add_argument("--plugin", action="append", default=[], metavar="MODULE", help="load a plugin module (repeatable)")
-    p = _Parser(prog="flickr-replace", parents=[common],
+    def shared(default_verbose: Any, default_plugins: Any) -> argparse.ArgumentParser:
+        """-v and --plugin, before or after the command; after it, SUPPRESS keeps the top level's value."""
+        parser = argparse.ArgumentParser(add_help=False)
+        parser.add_argument("-v", "--verbose", action="count", default=default_verbose,
+                            help="log what happens (-vv: HTTP too); secrets are masked")
+        parser.add_argument("--plugin", action="append", default=default_plugins, metavar="MODULE",
+                            help="load a plugin module (repeatable)")
+        return parser
+
+    common = shared(argparse.SUPPRESS, argparse.SUPPRESS)
+    p = _Parser(prog="flickr-replace", parents=[shared(0, None)],
                 description="Replace photos already on Flickr with a newly exported file: same photo page, id, views, comments and faves.")
     from . import __version__
 
@@ -52,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("replace", parents=[common], help="replace each file's photo on Flickr")
     r.add_argument("paths", nargs="+", metavar="PATH")
-    r.add_argument("--photo-id", help="the Flickr photo to replace (wins over every other source)")
+    r.add_argument("--photo-id", type=_photo_id, help="the Flickr photo to replace (wins over every other source)")
     r.add_argument("--original", metavar="PATH", help="read the photo id from this source image (its sidecars, metadata, name), e.g. when PATH is a temporary export")
     mode = r.add_mutually_exclusive_group()
     mode.add_argument("--async", dest="async_", action="store_true", default=True, help="upload with async=1 and wait for the ticket (default)")
@@ -84,12 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("plugins", parents=[common], help="list loaded plugins and where they come from")
 
     sb = sub.add_parser("sandbox", parents=[common], help="run a local Flickr-compatible server")
-    sb.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
-    sb.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    sb.add_argument("--data", metavar="DIR", default=None, help="keep photos here across restarts")
-    sb.add_argument("--latency", type=float, default=0.0, metavar="S", help="answer every request S seconds late (simulated network distance)")
-    sb.add_argument("--max-bytes", type=int, default=None, metavar="N", help="the account's photo size limit (default Flickr's 200 MB)")
-    sb.add_argument("--ticket-delay", type=float, default=None, metavar="S", help="seconds before an async ticket completes")
+    from .sandbox import add_arguments
+
+    add_arguments(sb)
     sub.add_parser("demo", parents=[common], help="replace a sample photo on a built-in sandbox: no account needed")
     return p
 
@@ -102,6 +106,14 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+def _photo_id(text: str) -> str:
+    from .sources.patterns import is_photo_id
+
+    if not is_photo_id(text.strip()):
+        raise argparse.ArgumentTypeError(f"not a Flickr photo id (digits only, as in flickr.com/photos/USER/ID): {text!r}")
+    return text.strip()
 
 
 def _rate(text: str) -> int:
@@ -125,6 +137,8 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     previous = signal.getsignal(signal.SIGTERM)
     if environment is None:
         signal.signal(signal.SIGTERM, _raise_terminated)
+        if hasattr(sys.stdout, "reconfigure"):  # file names that are not UTF-8 print as their bytes, like ls
+            sys.stdout.reconfigure(errors="surrogateescape")
     from .commands import run_command
     from .errors import ConfigError
 
@@ -133,13 +147,20 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     except ConfigError as exc:
         env.stderr.write(f"flickr-replace: {redactor.redact(str(exc))}\n")
         return ExitStatus.USAGE
-    except KeyboardInterrupt:
-        env.stderr.write("flickr-replace: interrupted; pending tickets are saved (finish with `flickr-replace tickets`)\n")
-        return ExitStatus.INTERRUPTED
-    except Terminated:
-        env.stderr.write("flickr-replace: terminated; pending tickets are saved (finish with `flickr-replace tickets`)\n")
-        return ExitStatus.TERMINATED
+    except (KeyboardInterrupt, Terminated) as exc:
+        stopped = isinstance(exc, Terminated)
+        saved = "; pending tickets are saved (finish with `flickr-replace tickets`)" \
+            if args.command in ("replace", "tickets") else ""
+        env.stderr.write(f"flickr-replace: {'terminated' if stopped else 'interrupted'}{saved}\n")
+        return ExitStatus.TERMINATED if stopped else ExitStatus.INTERRUPTED
     except BrokenPipeError:
+        return ExitStatus.FAILED
+    except Exception as exc:  # a bug: one line for the user, the traceback (masked) with -vv
+        import logging
+
+        logging.getLogger("flickr_replace").debug("unexpected error", exc_info=True)
+        env.stderr.write(f"flickr-replace: unexpected {type(exc).__name__}: {redactor.redact(str(exc))}"
+                         " (run again with -vv for the details)\n")
         return ExitStatus.FAILED
     finally:
         if environment is None:

@@ -20,7 +20,7 @@ def run_command(args: argparse.Namespace, env: Environment, redactor: RedactingF
 def _setup(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> tuple[Config, Any]:
     from .plugins import get_plugins
 
-    plugins = get_plugins(args.plugin)
+    plugins = get_plugins(args.plugin or (), env.env)
     config = load_config(env.env, plugins)
     redactor.add(config.api_secret, config.oauth_token_secret)
     return config, plugins
@@ -69,7 +69,7 @@ def cmd_resolve(args: argparse.Namespace, env: Environment, redactor: RedactingF
     from .plugins import get_plugins
     from .resolve import resolve_photo_id
 
-    plugins = get_plugins(args.plugin)
+    plugins = get_plugins(args.plugin or (), env.env)
     metadata = {"original": args.original} if args.original else None
     printer = Printer(env.stdout, args.json)
     failed = False
@@ -126,7 +126,7 @@ def cmd_status(args: argparse.Namespace, env: Environment, redactor: RedactingFi
 def cmd_plugins(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
     from .plugins import get_plugins
 
-    for plugin in get_plugins(args.plugin).listing():
+    for plugin in get_plugins(args.plugin or (), env.env).listing():
         env.stdout.write(f"{plugin.name}\t{plugin.origin}\t{', '.join(plugin.hooks)}\n")
     return ExitStatus.OK
 

@@ -55,6 +55,7 @@ class Config:
     retries: int = 4              # upload attempts in all, for retryable failures
     backoff: float = 1.0          # seconds before the first retry; doubles each time
     timeout: float = 600.0        # seconds to wait for async tickets before reporting `pending`
+    http_timeout: float = 60.0    # seconds to wait for an answer (uploads get more per byte sent)
     record: bool = False          # write NAME.EXT.flickr.yaml after a replace whose id came from the caller
     calls_per_hour: int = 3600    # Flickr's per-key limit on API calls
     limit_rate: int | None = None  # bytes per second for uploads, None for full speed
@@ -115,8 +116,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text (is it the right file?)") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     import yaml
 
     try:
@@ -163,6 +166,8 @@ def load_config(env: Mapping[str, str] | None = None, plugins: Any = None) -> Co
         values[key] = _coerce(key, value, str(path))
     if plugins is not None:
         supplied = plugins.first("flickr_credentials") or {}
+        if not isinstance(supplied, Mapping):
+            raise ConfigError(f"a flickr_credentials plugin answered {type(supplied).__name__}, not a mapping")
         values.update({k: str(v) for k, v in dict(supplied).items() if k in CREDENTIAL_KEYS and v})
     for key, name in ENV_NAMES.items():
         if env.get(name):

@@ -35,8 +35,8 @@ class Run:
                  progress: Progress | None = None, on_wait: Callable[[float], None] | None = None) -> None:
         from .plugins import get_plugins
 
-        self.config = config or load_config()
         self.plugins = plugins or get_plugins()
+        self.config = config or load_config(plugins=self.plugins)
         if not dry_run:
             self.config.require_credentials()
         self.async_, self.wait, self.dry_run = async_, wait, dry_run
@@ -105,28 +105,32 @@ class Run:
             result.fail(exc.error)
         except OSError as exc:
             result.fail(ResultError(f"cannot read {path}: {exc.strerror or exc}"))
+        except Exception as exc:  # a bug or a library's surprise: this file fails, the batch goes on
+            log.debug("unexpected error replacing %s", path, exc_info=True)
+            result.fail(ResultError(f"unexpected {type(exc).__name__} while replacing {path} (-vv shows where)"))
         result.elapsed_s = time.monotonic() - started
         result.extra["started"] = started
         return result
 
     def _process(self, result: ReplaceResult) -> None:
-        from .preflight import CONTENT_TYPES, check_file
+        from .preflight import CONTENT_TYPES, check_file, check_size
         from .resolve import resolve_photo_id
 
         path = result.path
         resolution = resolve_photo_id(path, metadata=self.metadata, photo_id=self.photo_id, plugins=self.plugins)
         result.photo_id, result.source = resolution.photo_id, resolution.source
-        if resolution.error is not None:
-            result.fail(resolution.error)
-            return
-        limit, limit_error = (None, None) if self.dry_run else self.size_limit()
-        checked = check_file(path, limit)
+        checked = check_file(path)  # before the id's verdict: "no such file" says more than "no photo id"
         if isinstance(checked, ResultError):
             result.fail(checked)
             return
+        if resolution.error is not None:
+            result.fail(resolution.error)
+            return
         result.bytes, kind = checked
-        if limit_error is not None:
-            result.fail(limit_error)
+        limit, limit_error = (None, None) if self.dry_run else self.size_limit()
+        too_big = check_size(path, result.bytes, limit)
+        if too_big is not None or limit_error is not None:
+            result.fail(too_big or limit_error)
             return
         options = {"async": self.async_, "wait": self.wait, "dry_run": self.dry_run, "source": result.source}
         for plugin, reason in self.plugins.call_each("before_replace", path=path, photo_id=result.photo_id,
@@ -149,7 +153,11 @@ class Run:
         answer, _ = self.retrying(upload)
         if answer.ticket_id:
             result.status, result.ticket_id = Status.PENDING, answer.ticket_id
-            self.store.add(result)
+            try:
+                self.store.add(result)
+            except OSError as exc:  # the upload went through: the ticket is still reported and polled
+                log.warning("could not save ticket %s in %s: %s", answer.ticket_id, self.store.path,
+                            exc.strerror or exc)
             return
         if answer.photo_id and answer.photo_id != result.photo_id:
             result.fail(ResultError(f"Flickr answered for photo {answer.photo_id}, not {result.photo_id}"))
@@ -175,8 +183,9 @@ class Run:
 
             try:
                 record_photo_id(result.path, result.photo_id)
-            except OSError as exc:
-                log.warning("could not record the photo id next to %s: %s", result.path, exc.strerror)
+            except Exception as exc:  # the replace is done; only the note for next time is missing
+                log.warning("could not record the photo id next to %s: %s", result.path,
+                            getattr(exc, "strerror", None) or type(exc).__name__)
 
     # -- async tickets ----------------------------------------------------------------------------
     def finish_ticket(self, result: ReplaceResult, state: TicketState | None) -> ReplaceResult:
@@ -199,15 +208,11 @@ class Run:
             result.fail(ResultError.flickr(3, f"Flickr could not process the replacement (ticket {result.ticket_id})"))
         else:
             result.fail(ResultError.flickr(3, f"Flickr does not know ticket {result.ticket_id} (invalid)"))
-        self.store.remove(result.ticket_id)
         result.elapsed_s = time.monotonic() - started
         return result
 
     def after(self, result: ReplaceResult) -> ReplaceResult:
-        try:
-            for _ in self.plugins.call_each("after_replace", result=result):
-                pass
-        except PluginError as exc:
+        for exc in self.plugins.notify("after_replace", result=result):
             log.warning("%s", exc)
             if result.status is Status.FAILED and result.error is None:
                 result.error = ResultError(str(exc))
@@ -215,11 +220,16 @@ class Run:
 
 
 def _stream(run: Run, paths: Iterable[str], jobs: int, resumed: Iterable[ReplaceResult] = ()) -> Iterator[ReplaceResult]:
-    """Results as they finish; uploads run on `jobs` workers, ticket polling on this thread."""
+    """Results as they finish; uploads run on `jobs` workers, ticket polling on this thread.
+
+    An interruption (Ctrl-C, SIGTERM) first hands over every result already known, pending
+    ones included (their tickets stay saved for `flickr-replace tickets`), then propagates.
+    """
     done: "queue.Queue[Future]" = queue.Queue()
     poller = TicketPoller(check=lambda ids: run.retrying(lambda: run.client().check_tickets(ids))[0],
                           timeout=run.timeout)
     outstanding = 0
+    handed_over: list[str] = []  # final tickets the consumer has taken, unsaved in one write
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="replace")
 
     def submit(fn, *args) -> None:
@@ -233,16 +243,12 @@ def _stream(run: Run, paths: Iterable[str], jobs: int, resumed: Iterable[Replace
         for result in resumed:
             poller.add(result, first_poll=0.0)
         while outstanding or poller:
+            if handed_over and done.empty():
+                _unsave(run, handed_over)
             try:
                 future = done.get(timeout=min(poller.seconds_until_due(), 3600.0))
             except queue.Empty:
-                try:
-                    finished = poller.poll()
-                except FlickrFailure as exc:
-                    log.warning("checking tickets failed: %s", exc.error.message)
-                    poller.backoff_all()
-                    finished = []
-                for result, state in finished:
+                for result, state in poller.poll():
                     submit(run.finish_ticket, result, state)
                 continue
             outstanding -= 1
@@ -252,10 +258,45 @@ def _stream(run: Run, paths: Iterable[str], jobs: int, resumed: Iterable[Replace
                 result.extra["polled"] = True
                 poller.add(result, started=result.extra.get("started"))
                 continue
-            yield run.after(result)
+            yield from _hand_over(run, result, handed_over)
+    except BaseException as exc:
+        if isinstance(exc, (Exception, GeneratorExit)):
+            raise
+        known = [f.result() for f in _completed(done)] + [w.result for w in poller.waiting.values()]
+        for result in known:
+            yield from _hand_over(run, result, handed_over)
+        raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+        _unsave(run, handed_over)
         run.close()
+
+
+def _hand_over(run: Run, result: ReplaceResult, handed_over: list[str]) -> Iterator[ReplaceResult]:
+    """Yield a result; its ticket leaves the saved list only once the consumer has taken it."""
+    yield run.after(result)
+    if result.ticket_id and result.status is not Status.PENDING:
+        handed_over.append(result.ticket_id)
+
+
+def _unsave(run: Run, ticket_ids: list[str]) -> None:
+    try:
+        run.store.remove(*ticket_ids)
+    except OSError as exc:  # they stay saved: `flickr-replace tickets` reports them once more
+        log.warning("could not update %s: %s", run.store.path, exc.strerror or exc)
+    ticket_ids.clear()
+
+
+def _completed(done: "queue.Queue[Future]") -> list[Future]:
+    """The finished futures still queued, without waiting for running ones."""
+    futures = []
+    while True:
+        try:
+            future = done.get_nowait()
+        except queue.Empty:
+            return futures
+        if not future.cancelled() and future.exception() is None:
+            futures.append(future)
 
 
 def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata: Mapping[str, Any] | None = None,
@@ -272,8 +313,9 @@ def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata:
 def replace(path: str, photo_id: str | None = None, metadata: Mapping[str, Any] | None = None, *,
             async_: bool = True, wait: bool = True, dry_run: bool = False, **options: Any) -> ReplaceResult:
     """Replace one file's photo on Flickr. Raises only for a wrong configuration."""
-    return next(iter(replace_many([path], photo_id=photo_id, metadata=metadata, async_=async_, wait=wait,
-                                  dry_run=dry_run, **options)))
+    [result] = replace_many([path], photo_id=photo_id, metadata=metadata, async_=async_, wait=wait,
+                            dry_run=dry_run, **options)  # to the end: a finished ticket is then unsaved
+    return result
 
 
 def finish_saved_tickets(*, wait: bool = True, config: Config | None = None, plugins: Any = None,

@@ -23,13 +23,12 @@ class Printer:
     def result(self, result: ReplaceResult) -> None:
         with self.lock:
             self.counts[result.status.value] += 1
-            self.out.write((json.dumps(result.to_dict(), ensure_ascii=False) if self.as_json
-                            else human_line(result)) + "\n")
+            self.out.write((json_line(result.to_dict()) if self.as_json else human_line(result)) + "\n")
             self.out.flush()
 
     def record(self, data: dict[str, Any]) -> None:
         with self.lock:
-            self.out.write(json.dumps(data, ensure_ascii=False) + "\n")
+            self.out.write(json_line(data) + "\n")
             self.out.flush()
 
     def summary(self, err: IO[str]) -> None:
@@ -37,6 +36,17 @@ class Printer:
             return
         parts = [f"{n} {status}" for status, n in sorted(self.counts.items())]
         err.write("summary: " + ", ".join(parts) + "\n")
+
+
+def json_line(data: dict[str, Any]) -> str:
+    """One JSON object as UTF-8 text; a file name that is not UTF-8 is kept as `\\udcXX` escapes,
+    which `json.loads` and `os.fsencode` turn back into the very bytes of the name."""
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(data)
+    return text
 
 
 def human_line(result: ReplaceResult) -> str:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import difflib
-import inspect
 import importlib
+import inspect
 import os
 import threading
 from dataclasses import dataclass
@@ -73,11 +73,11 @@ class Plugins:
             self.pm.register(plugin, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
             raise ConfigError(f"plugin {name!r} ({origin}) is invalid: {_one_line(exc)}") from None
-        self._origins[name] = origin
         wrappers = [hook for hook, impl in self._hooks_of(plugin) if impl.wrapper or impl.hookwrapper]
         if wrappers:  # call_each calls implementations one by one, which a wrapper cannot follow
             self.pm.unregister(plugin)
             raise ConfigError(f"plugin {name!r} ({origin}): hook wrappers are not supported ({', '.join(wrappers)})")
+        self._origins[name] = origin
 
     def _hooks_of(self, plugin: Any) -> list[tuple[str, pluggy.HookImpl]]:
         """(hook name, implementation) for each hook `plugin` implements, specified or not."""
@@ -99,11 +99,11 @@ class Plugins:
 
     def listing(self) -> list[LoadedPlugin]:
         """Every loaded plugin in load order: its name, where it came from and the hooks it implements."""
-        return [LoadedPlugin(name, origin, tuple(sorted(hook for hook, _ in self._hooks_of(self.pm.get_plugin(name)))))
-                for name, origin in self._origins.items()]
-
-    def origin(self, name: str) -> str | None:
-        return self._origins.get(name)
+        out = []
+        for name, origin in self._origins.items():
+            hooks = sorted(hook for hook, _ in self._hooks_of(self.pm.get_plugin(name)))
+            out.append(LoadedPlugin(name, origin, tuple(hooks)))
+        return out
 
     def is_builtin(self, name: str) -> bool:
         return self._origins.get(name) == BUILTIN
@@ -154,7 +154,7 @@ def _call(impl: pluggy.HookImpl, hook: str, kwargs: Mapping[str, Any]) -> Any:
     try:
         return impl.function(*[kwargs[a] for a in impl.argnames])
     except Exception as exc:
-        raise PluginError(f"plugin {impl.plugin_name!r} failed in {hook}: {type(exc).__name__}: {exc}") from exc
+        raise PluginError(f"plugin {impl.plugin_name!r} failed in {hook}: {_one_line(exc)}") from exc
 
 
 def hook_names() -> list[str]:
@@ -176,7 +176,9 @@ def _import(module: str, origin: str) -> Any:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """`Type: message` on one line: errors end up in one-line results and messages."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def _entry_point_plugins() -> Iterator[tuple[str, str, Any]]:

@@ -63,8 +63,11 @@ def check_file(path: str, max_bytes: int | None = None) -> tuple[int, str] | Res
         return ResultError.flickr(8, f"Videos can't be replaced: {path} is a video").local()
     if kind is None:
         return ResultError.flickr(5, f"not an image Flickr takes (JPEG, PNG, GIF, TIFF, WebP, HEIC): {path}").local()
-    if max_bytes is not None and st.st_size > max_bytes:
-        return ResultError.flickr(
-            6, f"{path} is {st.st_size} bytes, over the account's limit of {max_bytes} bytes"
-        ).local()
-    return st.st_size, kind
+    return check_size(path, st.st_size, max_bytes) or (st.st_size, kind)
+
+
+def check_size(path: str, size: int, max_bytes: int | None) -> ResultError | None:
+    """Flickr's error 6, found before sending, when the file is over the account's limit."""
+    if max_bytes is not None and size > max_bytes:
+        return ResultError.flickr(6, f"{path} is {size} bytes, over the account's limit of {max_bytes} bytes").local()
+    return None

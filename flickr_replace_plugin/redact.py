@@ -5,10 +5,13 @@ import logging
 import re
 from typing import Iterable
 
+_SECRET_FIELDS = r"oauth_(?:signature|token_secret|verifier)"
 _PATTERNS = [
-    re.compile(r"(oauth_(?:signature|token_secret|verifier)=)[^&\s\"',]+"),
-    re.compile(r'(oauth_(?:signature|verifier)=")[^"]*'),
-    re.compile(r"(Authorization['\"]?:\s*['\"]?OAuth )[^'\"\n]+", re.IGNORECASE),
+    re.compile(rf"({_SECRET_FIELDS}(?:=|%3D|%253D))[^&%\s\"',]+"),  # form-encoded, and inside base strings
+    re.compile(rf'({_SECRET_FIELDS}=")[^"]*'),  # Authorization header values
+    re.compile(rf"(['\"]{_SECRET_FIELDS}['\"],\s*['\"])[^'\"]*"),  # oauthlib's ('name', 'value') pairs
+    re.compile(r"(\bSignature: )\S+"),  # oauthlib logs each signature it makes
+    re.compile(r"(Authorization['\"]?:\s*b?['\"]?OAuth )[^'\"\n]+", re.IGNORECASE),
     re.compile(r"(api_secret['\"]?[:=]\s*['\"]?)[^\s'\",}]+"),
 ]
 MASK = "***"
@@ -35,6 +38,11 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redact(record.getMessage())
         record.args = None
+        if record.exc_info:  # a traceback's messages can quote a request: mask it too
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
 
 

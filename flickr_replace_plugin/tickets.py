@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .fsutil import atomic_write
-from .responses import TicketState, parse_tickets
+from .fsutil import atomic_write, file_lock
+from .responses import FlickrFailure, TicketState, parse_tickets
 from .result import ReplaceResult, Status
 
 log = logging.getLogger("flickr_replace.tickets")
@@ -21,11 +21,18 @@ STORE_NAME = "tickets.json"
 
 
 class TicketStore:
-    """Pending tickets in the user state dir, rewritten atomically on every change."""
+    """Pending tickets in the user state dir, rewritten atomically on every change.
+
+    Changes made at once by several workers share one write, and a lock file keeps two runs
+    (a host starting the command per photo) from losing each other's tickets.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.path = Path(directory) / STORE_NAME
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # one writer at a time in this process
+        self._queued_lock = threading.Lock()
+        self._queued: list[Callable[[dict[str, dict[str, Any]]], None]] = []
+        self._version = self._saved = 0
 
     def load(self) -> dict[str, dict[str, Any]]:
         try:
@@ -39,18 +46,36 @@ class TicketStore:
         return {str(k): v for k, v in tickets.items() if isinstance(v, dict)} if isinstance(tickets, dict) else {}
 
     def _update(self, change: Callable[[dict[str, dict[str, Any]]], None]) -> None:
+        """Apply `change` and return once it is on disk, together with any changes queued meanwhile."""
+        with self._queued_lock:
+            self._queued.append(change)
+            self._version += 1
+            mine = self._version
         with self.lock:
-            tickets = self.load()
-            change(tickets)
-            atomic_write(self.path, json.dumps({"version": 1, "tickets": tickets}, indent=1))
+            if self._saved >= mine:  # another thread's write carried this change
+                return
+            with self._queued_lock:
+                changes, version, self._queued = self._queued, self._version, []
+            try:
+                with file_lock(self.path.with_name(STORE_NAME + ".lock")):
+                    tickets = self.load()
+                    for queued in changes:
+                        queued(tickets)
+                    atomic_write(self.path, json.dumps({"version": 1, "tickets": tickets}, indent=1))
+            except BaseException:
+                with self._queued_lock:  # not written: the next write carries them
+                    self._queued[:0] = changes
+                raise
+            self._saved = version
 
     def add(self, result: ReplaceResult) -> None:
         entry = result.to_dict()
         entry["saved_at"] = time.time()
         self._update(lambda t: t.__setitem__(result.ticket_id, entry))
 
-    def remove(self, ticket_id: str) -> None:
-        self._update(lambda t: t.pop(ticket_id, None))
+    def remove(self, *ticket_ids: str) -> None:
+        if ticket_ids:
+            self._update(lambda t: [t.pop(tid, None) for tid in ticket_ids])
 
 
 def result_from_saved(entry: dict[str, Any]) -> ReplaceResult:
@@ -94,9 +119,12 @@ class TicketPoller:
         """One round. Returns finished tickets with their state, and timed-out ones with None."""
         ids = list(self.waiting)
         states: dict[str, TicketState] = {}
-        for i in range(0, len(ids), TICKETS_PER_CALL):
-            self.calls += 1
-            states.update(parse_tickets(self.check(ids[i:i + TICKETS_PER_CALL])))
+        try:
+            for i in range(0, len(ids), TICKETS_PER_CALL):
+                self.calls += 1
+                states.update(parse_tickets(self.check(ids[i:i + TICKETS_PER_CALL])))
+        except FlickrFailure as exc:  # checkTickets itself failed: ask again later, until the timeout
+            log.warning("checking tickets failed: %s", exc.error.message)
         now = time.monotonic()
         done: list[tuple[ReplaceResult, TicketState | None]] = []
         for tid in ids:
@@ -110,10 +138,3 @@ class TicketPoller:
                 w.interval = min(w.interval * 2, MAX_INTERVAL)
                 w.next_poll = min(now + w.interval, w.started + self.timeout)
         return done
-
-    def backoff_all(self) -> None:
-        """After a failed round (checkTickets itself failing), wait before asking again."""
-        now = time.monotonic()
-        for w in self.waiting.values():
-            w.interval = min(w.interval * 2, MAX_INTERVAL)
-            w.next_poll = now + w.interval

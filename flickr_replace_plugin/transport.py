@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Callable, Iterable, Mapping
+import secrets
+from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import urlencode
 
 import requests
@@ -20,11 +21,17 @@ from .result import ResultError
 log = logging.getLogger("flickr_replace.transport")
 USER_AGENT = "flickr-replace/0.1"
 CONNECT_TIMEOUT = 15.0
+FORM = "application/x-www-form-urlencoded"
 
 
-def upload_timeout(size: int) -> tuple[float, float]:
+def upload_timeout(size: int, minimum: float = 60.0) -> tuple[float, float]:
     """Generous for big files: a fixed minimum plus time for a slow (100 kB/s) link."""
-    return CONNECT_TIMEOUT, 60.0 + size / 100_000
+    return CONNECT_TIMEOUT, minimum + size / 100_000
+
+
+def wire_name(path: str) -> str:
+    """The file name sent in the multipart body: a name that is not UTF-8 keeps its extension."""
+    return os.path.basename(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 class FlickrClient:
@@ -57,8 +64,9 @@ class FlickrClient:
         """
         _, headers, _ = self._oauth_client().sign(
             url, http_method="POST", body=urlencode(sorted(fields.items())),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            headers={"Content-Type": FORM},
         )
+        log.debug("signed %s: Authorization: %s", url, headers["Authorization"])  # masked by the log filter
         return headers["Authorization"]
 
     # -- requests --------------------------------------------------------------------------------
@@ -81,30 +89,24 @@ class FlickrClient:
                     size: int | None = None, content_type: str = "application/octet-stream",
                     progress: Callable[[int], None] | None = None) -> UploadAnswer:
         """One signed, streamed upload: the body is read from disk as it is sent, with a Content-Length."""
-        from requests_toolbelt import MultipartEncoder
-
         url = self.endpoints.replace if replace else self.endpoints.upload
         size = os.path.getsize(path) if size is None else size
         auth = self.sign_fields(url, fields)
-        with open(path, "rb") as raw:
-            body_file = ThrottledFile(raw, size, self.config.limit_rate, progress)
-            encoder = MultipartEncoder(fields=[*fields.items(),
-                                               ("photo", (os.path.basename(path), body_file, content_type))])
-            headers = {"Authorization": auth, "Content-Type": encoder.content_type,
-                       "Content-Length": str(encoder.len)}
-            response = self._send("POST", url, what="upload", data=encoder, headers=headers,
-                                  timeout=upload_timeout(size))
+        with open(path, "rb", buffering=0) as raw:
+            file = ThrottledFile(raw, size, self.config.limit_rate, progress)
+            body = MultipartBody(fields, wire_name(path), file, content_type)
+            headers = {"Authorization": auth, "Content-Type": body.content_type}
+            response = self._send("POST", url, what="upload", data=body, headers=headers,
+                                  timeout=upload_timeout(size, self.config.http_timeout))
         return parse_upload(response.status_code, response.content)
 
     def rest(self, method: str, **params: str) -> dict:
         """A signed REST call in JSON; POST so long ticket lists never hit a URL length limit."""
-        from requests_oauthlib import OAuth1
-
-        c = self.config
-        auth = OAuth1(c.api_key, c.api_secret, c.oauth_token, c.oauth_token_secret)
+        url = self.endpoints.rest
         data = {"method": method, "format": "json", "nojsoncallback": "1", **params}
-        response = self._send("POST", self.endpoints.rest, what=method, data=data, auth=auth,
-                              timeout=(CONNECT_TIMEOUT, 60.0))
+        headers = {"Authorization": self.sign_fields(url, data), "Content-Type": FORM}
+        response = self._send("POST", url, what=method, data=urlencode(data), headers=headers,
+                              timeout=(CONNECT_TIMEOUT, self.config.http_timeout))
         return parse_rest_json(response.status_code, response.content)
 
     # -- Flickr methods the tool uses ---------------------------------------------------------------
@@ -129,6 +131,50 @@ class FlickrClient:
 
     def test_login(self) -> dict:
         return _member(self.rest("flickr.test.login"), "user")
+
+
+class MultipartBody:
+    """A multipart/form-data body streamed from an open file: the text fields, then the file part.
+
+    Iterable with a length, so requests sends a Content-Length (never chunked) and urllib3 writes
+    each piece as it comes: the file in the throttle's blocks (1 MiB at full speed) rather than
+    urllib3's 16 KiB reads, with constant memory whatever the file's size.
+    """
+
+    def __init__(self, fields: Mapping[str, str], filename: str, file: ThrottledFile, content_type: str,
+                 name: str = "photo") -> None:
+        self.boundary = secrets.token_hex(16)
+        self.file = file
+        dash = f"--{self.boundary}\r\n"
+        head = "".join(f'{dash}Content-Disposition: form-data; name="{_quote(k)}"\r\n\r\n{v}\r\n'
+                       for k, v in fields.items())
+        head += (f'{dash}Content-Disposition: form-data; name="{_quote(name)}"; filename="{_quote(filename)}"\r\n'
+                 f"Content-Type: {content_type}\r\n\r\n")
+        self.head = head.encode("utf-8")
+        self.tail = f"\r\n--{self.boundary}--\r\n".encode("ascii")
+
+    @property
+    def content_type(self) -> str:
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    def __len__(self) -> int:
+        return len(self.head) + self.file.size + len(self.tail)
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.head
+        left = self.file.size
+        while left > 0:
+            chunk = self.file.read(min(self.file.block_size, left))
+            if not chunk:
+                raise OSError(f"the file shrank while it was being sent ({left} bytes missing)")
+            left -= len(chunk)
+            yield chunk
+        yield self.tail
+
+
+def _quote(value: str) -> str:
+    """A form-data name or file name in quotes, escaped as browsers and urllib3 do (HTML5)."""
+    return value.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _member(data: dict, key: str) -> dict:
