@@ -57,9 +57,10 @@ def cli_command() -> list[str]:
 # -- measured child processes ------------------------------------------------------------------------
 @dataclass
 class Measured:
-    """One finished child process: wall time, peak RSS, when it ended (epoch s), and what it printed."""
+    """One finished child process: wall time, CPU time, peak RSS, when it ended (epoch s), what it printed."""
 
     wall_s: float
+    cpu_s: float
     peak_rss_kb: int
     returncode: int
     stdout: str
@@ -100,15 +101,20 @@ def run_measured(cmd: Sequence[str], env: Mapping[str, str] | None = None, timeo
     for reader in readers:
         reader.start()
     deadline = started + timeout
-    while proc.poll() is None:
+    while True:
         peak = max(peak, vm_hwm_kb(proc.pid) or 0)
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)  # reaped here: its own CPU times come with it
+        if pid:
+            break
         if time.perf_counter() > deadline:
             proc.kill()
         time.sleep(POLL_S)
     wall, ended_at = time.perf_counter() - started, time.time()
+    proc.returncode = os.waitstatus_to_exitcode(status)
     for reader in readers:
         reader.join()
-    return Measured(wall, peak, proc.returncode, outputs.get("out", ""), outputs.get("err", ""), ended_at)
+    return Measured(wall, usage.ru_utime + usage.ru_stime, peak, proc.returncode, outputs.get("out", ""),
+                    outputs.get("err", ""), ended_at)
 
 
 # -- the sandbox, in its own process -----------------------------------------------------------------
@@ -141,9 +147,15 @@ class SandboxProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FLICKR_", "XDG_"))}
         home = folder / "home"
         home.mkdir(exist_ok=True)
-        env.update(FLICKR_REPLACE_CONFIG=str(folder / "none.yaml"), FLICKR_REPLACE_STATE_DIR=str(folder / "state"),
+        env.update(FLICKR_REPLACE_CONFIG=str(folder / "config.yaml"), FLICKR_REPLACE_STATE_DIR=str(folder / "state"),
                    HOME=str(home))
         return env
+
+    def configure(self, **settings: object) -> None:
+        """Write the CLI's config file (plain `key: value` YAML) for the children started from now on."""
+        path = self.dir / "config.yaml"
+        path.write_text("".join(f"{key}: {value}\n" for key, value in settings.items()), encoding="utf-8")
+        path.chmod(0o600)
 
     def env(self) -> dict[str, str]:
         """os.environ for a CLI child: this sandbox's URL and credentials, every user dir private."""
@@ -174,6 +186,13 @@ class SandboxProcess:
     @property
     def peak_rss_kb(self) -> int:
         return int(self.stats()["peak_rss_kb"])
+
+    @property
+    def cpu_s(self) -> float:
+        """CPU seconds the sandbox process has used so far."""
+        with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
         if self.proc.poll() is None:

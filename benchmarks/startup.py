@@ -10,7 +10,6 @@ The package's bytecode is compiled first, as an installed package's is.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys

@@ -112,7 +112,8 @@ def _photo_id(text: str) -> str:
     from .sources.patterns import is_photo_id
 
     if not is_photo_id(text.strip()):
-        raise argparse.ArgumentTypeError(f"not a Flickr photo id (digits only, as in flickr.com/photos/USER/ID): {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"not a Flickr photo id (digits only, as in flickr.com/photos/USER/ID): {text!r}")
     return text.strip()
 
 
@@ -159,7 +160,8 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         import logging
 
         logging.getLogger("flickr_replace").debug("unexpected error", exc_info=True)
-        env.stderr.write(f"flickr-replace: unexpected {type(exc).__name__}: {redactor.redact(str(exc))}"
+        first = (str(exc).splitlines() or [""])[0]
+        env.stderr.write(f"flickr-replace: unexpected {type(exc).__name__}: {redactor.redact(first)}"
                          " (run again with -vv for the details)\n")
         return ExitStatus.FAILED
     finally:

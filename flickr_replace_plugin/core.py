@@ -304,7 +304,10 @@ def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata:
                  config: Config | None = None, plugins: Any = None, timeout: float | None = None,
                  record: bool | None = None, progress: Progress | None = None,
                  on_wait: Callable[[float], None] | None = None) -> Iterator[ReplaceResult]:
-    """Replace many files; results come as they finish, and one bad path never stops the rest."""
+    """Replace many files; results come as they finish, and one bad path never stops the rest.
+
+    A ticket is unsaved once its final result has been taken: stop early, and the rest stay
+    saved for `finish_saved_tickets` (`flickr-replace tickets`)."""
     run = Run(config, plugins, async_=async_, wait=wait, dry_run=dry_run, metadata=metadata, photo_id=photo_id,
               timeout=timeout, record=record, progress=progress, on_wait=on_wait)
     return _stream(run, [str(p) for p in paths], jobs)

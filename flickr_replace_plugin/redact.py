@@ -9,7 +9,7 @@ _SECRET_FIELDS = r"oauth_(?:signature|token_secret|verifier)"
 _PATTERNS = [
     re.compile(rf"({_SECRET_FIELDS}(?:=|%3D|%253D))[^&%\s\"',]+"),  # form-encoded, and inside base strings
     re.compile(rf'({_SECRET_FIELDS}=")[^"]*'),  # Authorization header values
-    re.compile(rf"(['\"]{_SECRET_FIELDS}['\"],\s*['\"])[^'\"]*"),  # oauthlib's ('name', 'value') pairs
+    re.compile(rf"(['\"]{_SECRET_FIELDS}['\"]\s*[:,]\s*['\"])[^'\"]*"),  # ('name', 'value') and {'name': 'value'}
     re.compile(r"(\bSignature: )\S+"),  # oauthlib logs each signature it makes
     re.compile(r"(Authorization['\"]?:\s*b?['\"]?OAuth )[^'\"\n]+", re.IGNORECASE),
     re.compile(r"(api_secret['\"]?[:=]\s*['\"]?)[^\s'\",}]+"),

@@ -91,12 +91,12 @@ class FlickrClient:
         """One signed, streamed upload: the body is read from disk as it is sent, with a Content-Length."""
         url = self.endpoints.replace if replace else self.endpoints.upload
         size = os.path.getsize(path) if size is None else size
-        auth = self.sign_fields(url, fields)
+        auth = Signed(self.sign_fields(url, fields))
         with open(path, "rb", buffering=0) as raw:
             file = ThrottledFile(raw, size, self.config.limit_rate, progress)
             body = MultipartBody(fields, wire_name(path), file, content_type)
-            headers = {"Authorization": auth, "Content-Type": body.content_type}
-            response = self._send("POST", url, what="upload", data=body, headers=headers,
+            response = self._send("POST", url, what="upload", data=body, auth=auth,
+                                  headers={"Content-Type": body.content_type},
                                   timeout=upload_timeout(size, self.config.http_timeout))
         return parse_upload(response.status_code, response.content)
 
@@ -104,8 +104,8 @@ class FlickrClient:
         """A signed REST call in JSON; POST so long ticket lists never hit a URL length limit."""
         url = self.endpoints.rest
         data = {"method": method, "format": "json", "nojsoncallback": "1", **params}
-        headers = {"Authorization": self.sign_fields(url, data), "Content-Type": FORM}
-        response = self._send("POST", url, what=method, data=urlencode(data), headers=headers,
+        auth = Signed(self.sign_fields(url, data))
+        response = self._send("POST", url, what=method, data=urlencode(data), auth=auth, headers={"Content-Type": FORM},
                               timeout=(CONNECT_TIMEOUT, self.config.http_timeout))
         return parse_rest_json(response.status_code, response.content)
 
@@ -131,6 +131,18 @@ class FlickrClient:
 
     def test_login(self) -> dict:
         return _member(self.rest("flickr.test.login"), "user")
+
+
+class Signed(requests.auth.AuthBase):
+    """A request's ready-made OAuth header. Given as `auth`, it also keeps requests from putting
+    credentials from ~/.netrc over it."""
+
+    def __init__(self, authorization: str) -> None:
+        self.authorization = authorization
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self.authorization
+        return request
 
 
 class MultipartBody:

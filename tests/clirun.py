@@ -1,8 +1,9 @@
 """Running the real `flickr-replace` command, and what no run of it may ever print.
 
 Every run through `cli` or `Started.finish` is checked on the spot: no traceback, and none of the
-secrets it was given (the consumer secret, the token secret) nor any OAuth signature in its
-stdout or stderr, at whatever verbosity.
+secrets it was given (the consumer secret, the token secret), no OAuth signature and no unmasked
+`oauth_token_secret` / `oauth_verifier` / `oauth_signature` field in its stdout or stderr, at
+whatever verbosity.
 """
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ RESULT_KEYS = {"path", "photo_id", "source", "status", "secret", "originalsecret
                "attempts", "bytes", "elapsed_s"}
 # An HMAC-SHA1 signature is 20 bytes: 28 base64 characters ending in "=", also seen percent-encoded.
 SIGNATURE = re.compile(r"(?<![\w+/])[A-Za-z0-9+/]{27}=(?![\w=])|(?:[A-Za-z0-9]|%2B|%2F){27}%3D")
+# An OAuth secret field with its value shown, in any form libraries log: form fields, base strings,
+# headers, reprs of tuples and dicts.
+UNMASKED = re.compile(r"oauth_(?:token_secret|verifier|signature)(?:(?:=|%3D|%253D)(?:\"|%22)?"
+                      r"|['\"]\s*[:,]\s*['\"])(?!\*\*\*)[\w%+/.-]")
 SECRET_VARIABLES = ("FLICKR_API_SECRET", "FLICKR_OAUTH_TOKEN_SECRET")
 
 
@@ -51,11 +56,12 @@ def command(args: Sequence[Arg]) -> list[Arg]:
 
 
 def assert_clean(text: str, secrets: Iterable[str]) -> None:
-    """No traceback, no secret, no signature."""
+    """No traceback, no secret, no signature, no OAuth secret field unmasked."""
     assert "Traceback" not in text, text
     for secret in secrets:
         assert secret not in text, "a secret was printed"
-    assert not SIGNATURE.search(text), f"an OAuth signature was printed: {SIGNATURE.search(text)}"
+    for leak in (SIGNATURE, UNMASKED):
+        assert not leak.search(text), f"a secret was printed: {leak.search(text)}"
 
 
 def secrets_of(env: Mapping[str, str]) -> list[str]:

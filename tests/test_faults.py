@@ -66,16 +66,16 @@ def items(make_jpeg: Callable[..., Path]) -> Callable[[Sandbox, int], list[Item]
     return make
 
 
-def assert_truthful(sandbox: Sandbox, item: Item, status: str) -> None:
-    """A replaced photo holds the export's bytes; any other outcome left the old bytes or, for a
-    result that was never known (interrupted in flight), at most the export's: nothing else."""
+def assert_truthful(sandbox: Sandbox, item: Item, status: str | None) -> None:
+    """A photo reported replaced holds the export's bytes, one reported failed its old bytes; with
+    no final word (None: in flight when interrupted, or a lost answer) it holds one or the other."""
     stored = sandbox.photo(item.photo_id).sha256
     if status == "replaced":
         assert stored == item.new_sha, f"{item.path} reported replaced but the photo holds other bytes"
-    elif status in ("failed", "skipped", "dry-run"):
-        assert stored == item.old_sha, f"{item.path} reported {status} but its photo changed"
+    elif status == "failed":
+        assert stored == item.old_sha, f"{item.path} reported failed but its photo changed"
     else:
-        assert stored in (item.old_sha, item.new_sha)
+        assert stored in (item.old_sha, item.new_sha), f"{item.path}: its photo holds bytes never sent for it"
 
 
 def assert_only_whole_files_sent(sandbox: Sandbox, batch: list[Item]) -> None:
@@ -115,7 +115,7 @@ def test_upload_faults_are_retried_to_a_truthful_end(sandbox, config, items, kin
     assert (result.status.value, result.attempts) == (status, attempts), result.error
     assert len([r for r in sandbox.requests if r["route"] == "replace"]) == attempts
     assert_truthful(sandbox, target, status)
-    assert_truthful(sandbox, bystander, "failed")  # never touched
+    assert sandbox.photo(bystander.photo_id).sha256 == bystander.old_sha  # another photo: never touched
     assert_only_whole_files_sent(sandbox, [target])
     if status == "failed":
         assert result.error.retryable and result.error.origin == ("flickr" if kind == "error" else "network")
@@ -253,9 +253,9 @@ def test_interrupted_batch_prints_what_is_known_and_tickets_finishes_the_rest(tm
         assert saved_tickets(state) == {}
         by_path = {str(i.path): i for i in batch}
         for path, result in {**known, **finished}.items():
-            assert_truthful(slow, by_path[path], result["status"])
+            assert_truthful(slow, by_path[path], result["status"] if result["status"] != "pending" else None)
         for item in batch:  # a path never reported was in flight: its photo is old or new, nothing else
-            assert_truthful(slow, item, "unknown")
+            assert_truthful(slow, item, None)
 
 
 def test_killed_at_any_moment_the_ticket_state_is_never_half_written(tmp_path, sandbox, fast_env, items):
@@ -284,7 +284,17 @@ def test_killed_at_any_moment_the_ticket_state_is_never_half_written(tmp_path, s
     assert {r["status"] for r in results} == {"replaced"}
     assert saved_tickets(state) == {}
     for item in batch:
-        assert_truthful(sandbox, item, "unknown")
+        assert_truthful(sandbox, item, None)
+
+
+def test_two_runs_at_once_lose_none_of_each_others_tickets(tmp_path, sandbox, fast_env, items):
+    state = Path(fast_env["FLICKR_REPLACE_STATE_DIR"])
+    halves = items(sandbox, 15), items(sandbox, 15)
+    runs = [Started(["replace", *(str(i.path) for i in half), "--no-wait", "--jobs", "4", "--json"], fast_env,
+                    tmp_path / f"run-{n}.jsonl") for n, half in enumerate(halves)]
+    reported = [r["ticket_id"] for run in runs for r in run.finish().results()]
+    assert len(reported) == 30
+    assert sorted(saved_tickets(state)) == sorted(reported)
 
 
 def test_200_files_8_jobs_random_faults_one_line_each_and_a_truthful_exit(sandbox, fast_env, items):
@@ -313,6 +323,6 @@ def test_200_files_8_jobs_random_faults_one_line_each_and_a_truthful_exit(sandbo
         if result["status"] == "failed" and result["error"]["origin"] == "flickr":
             assert result["error"]["code"] in (3, 105, 106)
         # a "failed" whose lost answer had in fact been carried out may hold the new bytes
-        assert_truthful(sandbox, item, "replaced" if result["status"] == "replaced" else "unknown")
+        assert_truthful(sandbox, item, "replaced" if result["status"] == "replaced" else None)
     assert_only_whole_files_sent(sandbox, batch)
     assert saved_tickets(Path(fast_env["FLICKR_REPLACE_STATE_DIR"])) == {}

@@ -63,9 +63,8 @@ class Request:
 class UploadSink:
     """Streams a file part to disk, hashing as it goes, keeping only its first bytes for sniffing.
 
-    Hashing and writing happen on a helper thread through a short queue, so they overlap with
-    reading the network and the sandbox keeps up with a client on loopback; memory stays bounded
-    by the queue.
+    Writing happens on a helper thread through a short queue, so disk and network overlap and
+    the sandbox keeps up with a client on loopback; memory stays bounded by the queue.
     """
 
     QUEUE_CHUNKS = 8
@@ -87,7 +86,6 @@ class UploadSink:
     def _drain(self) -> None:
         while (data := self._queue.get()) is not None:
             if self._error is None:  # after a failure keep taking chunks, so the reader never blocks
-                self.hash.update(data)
                 try:
                     self.file.write(data)
                 except OSError as exc:
@@ -98,6 +96,7 @@ class UploadSink:
             raise self._error
         if len(self.head) < SNIFF_BYTES:
             self.head += data[: SNIFF_BYTES - len(self.head)]
+        self.hash.update(data)
         self.size += len(data)
         self._queue.put(data)
 

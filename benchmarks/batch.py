@@ -1,0 +1,129 @@
+"""A batch: many files replaced async in one run, at several `--jobs`, against a distant sandbox.
+
+The sandbox answers every request `--latency` seconds late (real Flickr is 100-300 ms away) and
+completes async tickets after `--ticket-delay`. Each file's photo id is in its name (Flickr's
+account export, `{title}_{id}_o.jpg`). REST calls are counted by the sandbox.
+
+    python benchmarks/batch.py                                  # 500 files, jobs 1, 4, 8, 100 ms
+    python benchmarks/batch.py --files 40 --jobs 1 8            # quick
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from common import SandboxProcess, Targets, cli_command, compile_package, run_measured, table, write_photo
+
+REST_PER_PHOTO = 1.2
+SPEEDUP = 5.0
+
+
+@dataclass
+class BatchRun:
+    jobs: int
+    files: int
+    wall_s: float
+    cpu_s: float
+    sandbox_cpu_s: float
+    rest_calls: dict[str, int]
+    tickets_per_check: list[int]
+    statuses: dict[str, int]
+
+    @property
+    def files_per_s(self) -> float:
+        return self.files / self.wall_s
+
+    @property
+    def rest_per_photo(self) -> float:
+        return sum(self.rest_calls.values()) / self.files
+
+    @property
+    def check_calls(self) -> int:
+        return self.rest_calls.get("flickr.photos.upload.checkTickets", 0)
+
+
+def make_batch(sandbox: SandboxProcess, folder: Path, count: int, size: int) -> list[Path]:
+    """`count` photos seeded on the sandbox, and a new export of each named after its id."""
+    paths = []
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        photo_id = sandbox.seed_photo()
+        paths.append(write_photo(folder / f"holiday-{i:04d}_{photo_id}_o.jpg", size, seed=i))
+    return paths
+
+
+def run_batch(sandbox: SandboxProcess, paths: list[Path], jobs: int) -> BatchRun:
+    sandbox.clear_requests()
+    cmd = [*cli_command(), "replace", *map(str, paths), "--json", "--jobs", str(jobs)]
+    sandbox_cpu = sandbox.cpu_s
+    run = run_measured(cmd, env=sandbox.env())
+    sandbox_cpu = sandbox.cpu_s - sandbox_cpu
+    results = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
+    statuses: dict[str, int] = {}
+    for result in results:
+        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+    if run.returncode != 0 or statuses.get("replaced") != len(paths):
+        raise SystemExit(f"--jobs {jobs}: {statuses} (exit {run.returncode})\n{run.stderr[-2000:]}")
+    log = sandbox.requests()
+    rest: dict[str, int] = {}
+    for entry in log:
+        if entry["route"] == "rest":
+            rest[entry["rest_method"]] = rest.get(entry["rest_method"], 0) + 1
+    per_check = [len(e["fields"].get("tickets", "").split(",")) for e in log
+                 if e.get("rest_method") == "flickr.photos.upload.checkTickets"]
+    return BatchRun(jobs, len(paths), run.wall_s, run.cpu_s, sandbox_cpu, rest, per_check, statuses)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=500, help="files in the batch (default 500)")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 4, 8], help="--jobs values to run (default 1 4 8)")
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds the sandbox adds to each request (default 0.1)")
+    parser.add_argument("--ticket-delay", type=float, default=1.0, help="seconds an async ticket takes (default 1)")
+    parser.add_argument("--file-size", type=int, default=64 << 10, help="bytes per file (default 64 KiB)")
+    parser.add_argument("--calls-per-hour", type=int, default=1_000_000,
+                        help="the CLI's API call limit (default 1000000: out of the way; Flickr's 3600 would pace "
+                             "any batch past 60 calls at one call a second, whatever --jobs)")
+    args = parser.parse_args()
+    compile_package()
+
+    with SandboxProcess(latency=args.latency, ticket_delay=args.ticket_delay) as sandbox:
+        sandbox.configure(calls_per_hour=args.calls_per_hour)
+        folder = Path(tempfile.mkdtemp(prefix="flickr-batch-bench-"))
+        try:
+            paths = make_batch(sandbox, folder, args.files, args.file_size)
+            runs = [run_batch(sandbox, paths, jobs) for jobs in args.jobs]
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    print(f"{args.files} files, {args.latency * 1000:.0f} ms latency, tickets complete after {args.ticket_delay:g} s, "
+          f"calls_per_hour {args.calls_per_hour}\n")
+    rows = [(r.jobs, f"{r.wall_s:.1f} s", f"{r.files_per_s:.2f}", f"{r.cpu_s:.1f} s", f"{r.sandbox_cpu_s:.1f} s",
+             f"{r.rest_per_photo:.3f}", r.check_calls,
+             f"{sum(r.tickets_per_check) / max(1, len(r.tickets_per_check)):.1f}",
+             ", ".join(f"{m.rsplit('.', 1)[-1]} {n}" for m, n in sorted(r.rest_calls.items())))
+            for r in runs]
+    print(table(rows, ("jobs", "wall", "files/s", "CPU", "sandbox CPU", "REST/photo", "checkTickets", "tickets/check",
+                       "REST calls")))
+
+    targets = Targets()
+    for r in runs:
+        targets.check(f"--jobs {r.jobs}: REST calls per photo <= {REST_PER_PHOTO}", r.rest_per_photo <= REST_PER_PHOTO,
+                      f"{r.rest_per_photo:.3f}")
+        targets.check(f"--jobs {r.jobs}: checkTickets calls grow with poll rounds, not photos",
+                      r.check_calls * 5 <= r.files,
+                      f"{r.check_calls} calls for {r.files} photos, up to {max(r.tickets_per_check, default=0)} tickets each")
+    by_jobs = {r.jobs: r for r in runs}
+    if 1 in by_jobs and 8 in by_jobs:
+        speedup = by_jobs[1].wall_s / by_jobs[8].wall_s
+        targets.check(f"--jobs 8 >= {SPEEDUP:g}x faster than --jobs 1", speedup >= SPEEDUP, f"{speedup:.2f}x")
+    return targets.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
