@@ -147,7 +147,7 @@ class Run:
             result.attempts += 1
             if progress:
                 progress(0, reset=True)
-            return self.client().upload_file(path, fields, size=result.bytes, content_type=CONTENT_TYPES[kind],
+            return self.client().upload_file(path, fields, content_type=CONTENT_TYPES[kind],
                                              progress=progress)
 
         answer, _ = self.retrying(upload)

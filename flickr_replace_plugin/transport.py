@@ -86,13 +86,15 @@ class FlickrClient:
         return response
 
     def upload_file(self, path: str, fields: Mapping[str, str], *, replace: bool = True,
-                    size: int | None = None, content_type: str = "application/octet-stream",
+                    content_type: str = "application/octet-stream",
                     progress: Callable[[int], None] | None = None) -> UploadAnswer:
         """One signed, streamed upload: the body is read from disk as it is sent, with a Content-Length."""
         url = self.endpoints.replace if replace else self.endpoints.upload
-        size = os.path.getsize(path) if size is None else size
         auth = Signed(self.sign_fields(url, fields))
         with open(path, "rb", buffering=0) as raw:
+            # The size of what is open now, not of an earlier check: a file still being written
+            # must not go out cut short under an old Content-Length.
+            size = os.fstat(raw.fileno()).st_size
             file = ThrottledFile(raw, size, self.config.limit_rate, progress)
             body = MultipartBody(fields, wire_name(path), file, content_type)
             response = self._send("POST", url, what="upload", data=body, auth=auth,

@@ -239,3 +239,23 @@ def test_demo_runs_with_nothing_configured(tmp_path):
     result = json.loads(proc.stdout)
     assert result["status"] == "replaced" and result["source"] == "sidecar:sunset.jpg.xmp"
     assert "edited bytes: yes" in proc.stderr
+
+
+def test_file_still_being_written_goes_whole_not_cut_short(sandbox, config, photo):
+    """A host may still be appending to the export after our checks: what is sent is the file as opened."""
+    from flickr_replace_plugin.hookspecs import hookimpl
+    from flickr_replace_plugin.plugins import Plugins
+
+    path, pid = photo
+
+    class StillWriting:
+        @hookimpl
+        def before_replace(self, path):
+            with open(path, "ab") as fh:
+                fh.write(b"\x00" * 5000)
+
+    plugins = Plugins()
+    plugins.pm.register(StillWriting(), name="still-writing")
+    result = replace(str(path), photo_id=pid, async_=False, config=config, plugins=plugins)
+    assert result.status.value == "replaced", result.error
+    assert sandbox.photo(pid).sha256 == sha(path)
