@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from .hookspecs import hookimpl
 
 __version__ = "0.1.0"
-__all__ = ["replace", "replace_many", "resolve_photo_id", "ReplaceResult", "Resolution", "hookimpl", "__version__"]
+__all__ = ["replace", "replace_many", "resolve_photo_id", "ReplaceResult", "Resolution", "Candidate", "hookimpl",
+           "__version__"]
 
 _LAZY = {
     "replace": "core", "replace_many": "core", "resolve_photo_id": "resolve",

@@ -3,17 +3,15 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 
 import pytest
 
+from clirun import cli
 from flickr_replace_plugin.config import load_config
 
 
 def run(args, env):
-    return subprocess.run([sys.executable, "-m", "flickr_replace_plugin", *args], env=env, capture_output=True,
-                          text=True, timeout=60)
+    return cli(args, env, secrets=["s3cr3t-value"])
 
 
 @pytest.fixture

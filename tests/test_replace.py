@@ -5,12 +5,11 @@ import hashlib
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from clirun import cli
 from flickr_replace_plugin import replace, replace_many
 from flickr_replace_plugin.config import Config
 from flickr_replace_plugin.errors import ConfigError
@@ -37,9 +36,6 @@ def replace_requests(sandbox) -> list[dict]:
     return [r for r in sandbox.requests if r["path"].startswith("/services/replace")]
 
 
-def cli(args, env, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flickr_replace_plugin", *args], env=env, capture_output=True,
-                          text=True, timeout=120, **kw)
 
 
 def test_sync_replace_sends_signed_fields_and_exact_bytes(sandbox, config, photo):

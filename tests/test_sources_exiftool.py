@@ -23,7 +23,7 @@ def sources(resolution) -> set[str]:
 @pytest.mark.parametrize("keyword", [f"flickr:id={ID}", f"flickr:photo_id={ID}"])
 def test_photini_keywords_in_xmp_iptc_and_xpkeywords(tmp_path, keyword: str) -> None:
     path = write(tmp_path, "IMG_0001.jpg", jpeg())
-    exiftool("-q", "-overwrite_original", f"-XMP-dc:Subject+=holiday", f"-XMP-dc:Subject+={keyword}",
+    exiftool("-q", "-overwrite_original", "-XMP-dc:Subject+=holiday", f"-XMP-dc:Subject+={keyword}",
              "-IPTC:Keywords+=holiday", f"-IPTC:Keywords+={keyword}", f"-XPKeywords=holiday;{keyword}", path)
     resolution = resolve(path)
     assert (resolution.photo_id, resolution.source, resolution.error) == (ID, "xmp", None)
