@@ -8,7 +8,6 @@ from .cli import Environment, ExitStatus
 from .config import Config, default_config_path, save_credentials
 from .redact import RedactingFilter
 from .responses import FlickrFailure
-from .result import ResultError
 
 
 def _ask(env: Environment, prompt: str, secret: bool = False) -> str:
