@@ -39,6 +39,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .argtypes import byte_size, positive_int, seconds
+
     def shared(default_verbose: Any, default_plugins: Any) -> argparse.ArgumentParser:
         """-v and --plugin, before or after the command; after it, SUPPRESS keeps the top level's value."""
         parser = argparse.ArgumentParser(add_help=False)
@@ -69,10 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     waiting.add_argument("--no-wait", dest="wait", action="store_false", help="report async uploads as pending at once; finish with `tickets`")
     r.add_argument("--dry-run", action="store_true", help="resolve and check every file, send nothing")
     r.add_argument("--json", action="store_true", help="one JSON object per path on stdout, nothing else")
-    r.add_argument("--jobs", type=_positive_int, default=None, metavar="N", help="replace N files at a time")
-    r.add_argument("--timeout", type=float, default=None, metavar="S", help="seconds to wait for async tickets (default 600)")
-    r.add_argument("--retries", type=_positive_int, default=None, metavar="N", help="upload attempts for temporary failures (default 4)")
-    r.add_argument("--limit-rate", type=_rate, default=None, metavar="BYTES/S", help="cap upload speed, e.g. 500k or 2M")
+    r.add_argument("--jobs", type=positive_int, default=None, metavar="N", help="replace N files at a time")
+    r.add_argument("--timeout", type=seconds, default=None, metavar="S", help="seconds to wait for async tickets (default 600)")
+    r.add_argument("--retries", type=positive_int, default=None, metavar="N", help="upload attempts for temporary failures (default 4)")
+    r.add_argument("--limit-rate", type=byte_size, default=None, metavar="BYTES/S", help="cap upload speed, e.g. 500k or 2M")
     r.add_argument("--record", action="store_true", default=None, help="after a replace, write NAME.EXT.flickr.yaml so the next export needs no id")
 
     s = sub.add_parser("resolve", parents=[common], help="print each file's photo id and where it was found; sends nothing")
@@ -83,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("tickets", parents=[common], help="finish async tickets an earlier run left pending")
     t.add_argument("--json", action="store_true")
     t.add_argument("--no-wait", dest="wait", action="store_false", default=True, help="ask once, don't wait")
-    t.add_argument("--timeout", type=float, default=None, metavar="S")
+    t.add_argument("--timeout", type=seconds, default=None, metavar="S")
 
     sub.add_parser("auth", parents=[common], help="authorise this tool for your Flickr account ('write')")
     st = sub.add_parser("status", parents=[common], help="your Flickr upload limits")
@@ -98,15 +100,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value
-
 
 def _photo_id(text: str) -> str:
     from .sources.patterns import is_photo_id
@@ -116,17 +109,6 @@ def _photo_id(text: str) -> str:
             f"not a Flickr photo id (digits only, as in flickr.com/photos/USER/ID): {text!r}")
     return text.strip()
 
-
-def _rate(text: str) -> int:
-    units = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
-    t = text.strip().lower().removesuffix("/s").removesuffix("b")
-    try:
-        value = float(t[:-1]) * units[t[-1]] if t and t[-1] in units else float(t)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a rate: {text!r} (try 500k or 2M)") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be above 0")
-    return int(value)
 
 
 def main(argv: Sequence[str] | None = None, environment: Environment | None = None) -> int:

@@ -245,7 +245,7 @@ def config_file(cli_env: dict[str, str], tmp_path: Path) -> Callable[[bytes], di
     pytest.param(["--photo-id", "abc"], None, "not a Flickr photo id", id="photo id of letters"),
     pytest.param(["--photo-id", "12 34"], None, "not a Flickr photo id", id="photo id with a space"),
     pytest.param(["--photo-id", ""], None, "not a Flickr photo id", id="empty photo id"),
-    pytest.param(["--jobs", "0"], None, "must be 1 or more", id="no workers"),
+    pytest.param(["--jobs", "0"], None, "must be at least 1", id="no workers"),
     pytest.param([], b"api_key: [unclosed\n", "is not valid YAML (line", id="config not YAML"),
     pytest.param([], b"- a list\n- not a mapping\n", "must be a YAML mapping", id="config a list"),
     pytest.param([], b"colour: blue\nretries: 3\n", "unknown key(s) colour", id="config with unknown keys"),

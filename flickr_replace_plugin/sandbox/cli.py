@@ -12,30 +12,7 @@ import sys
 import threading
 from typing import Sequence
 
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-
-
-def byte_size(text: str) -> int:
-    """A byte count, optionally with a K/M/G suffix (binary units): `209715200`, `200M`, `2G`."""
-    value = text.strip().upper().removesuffix("IB").removesuffix("B")
-    unit = value[-1:] if value[-1:] in "KMG" else ""
-    try:
-        size = int(float(value[: len(value) - len(unit)]) * _UNITS[unit])
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a byte size: {text!r}") from None
-    if size <= 0:
-        raise argparse.ArgumentTypeError("the size must be positive")
-    return size
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("seconds must not be negative")
-    return value
+from ..argtypes import byte_size, seconds
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,11 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="DIR", default=None,
                         help="keep photos, tickets and credentials here across restarts (default: a temporary dir)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    parser.add_argument("--latency", type=_seconds, default=0.0, metavar="SECONDS",
+    parser.add_argument("--latency", type=seconds, default=0.0, metavar="SECONDS",
                         help="answer every request this much later, as a distant server would")
     parser.add_argument("--max-bytes", type=byte_size, default=None, metavar="N",
                         help="the account's photo file-size limit (default 200M, Flickr's)")
-    parser.add_argument("--ticket-delay", type=_seconds, default=None, metavar="SECONDS",
+    parser.add_argument("--ticket-delay", type=seconds, default=None, metavar="SECONDS",
                         help="how long an async upload takes to complete (default 1)")
 
 
