@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import logging
-import queue
 import random
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .config import Config, load_config, state_dir
@@ -14,7 +12,8 @@ from .errors import PluginError
 from .ratelimit import CallLimiter
 from .responses import FlickrFailure, TicketState
 from .result import ReplaceResult, ResultError, Status
-from .tickets import TicketPoller, TicketStore, result_from_saved
+from .scheduler import stream_results
+from .tickets import TicketStore, result_from_saved
 
 log = logging.getLogger("flickr_replace.core")
 MAX_BACKOFF = 30.0
@@ -219,86 +218,6 @@ class Run:
         return result
 
 
-def _stream(run: Run, paths: Iterable[str], jobs: int, resumed: Iterable[ReplaceResult] = ()) -> Iterator[ReplaceResult]:
-    """Results as they finish; uploads run on `jobs` workers, ticket polling on this thread.
-
-    An interruption (Ctrl-C, SIGTERM) first hands over every result already known, pending
-    ones included (their tickets stay saved for `flickr-replace tickets`), then propagates.
-    """
-    done: "queue.Queue[Future]" = queue.Queue()
-    poller = TicketPoller(check=lambda ids: run.retrying(lambda: run.client().check_tickets(ids))[0],
-                          timeout=run.timeout)
-    outstanding = 0
-    handed_over: list[str] = []  # final tickets the consumer has taken, unsaved in one write
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="replace")
-
-    def submit(fn, *args) -> None:
-        nonlocal outstanding
-        outstanding += 1
-        pool.submit(fn, *args).add_done_callback(done.put)
-
-    try:
-        for path in paths:
-            submit(run.process, path)
-        for result in resumed:
-            poller.add(result, first_poll=0.0)
-        while outstanding or poller:
-            if handed_over and done.empty():
-                _unsave(run, handed_over)
-            try:
-                future = done.get(timeout=min(poller.seconds_until_due(), 3600.0))
-            except queue.Empty:
-                for result, state in poller.poll():
-                    submit(run.finish_ticket, result, state)
-                continue
-            outstanding -= 1
-            result = future.result()
-            if result.status is Status.PENDING and result.ticket_id and run.wait and \
-                    "polled" not in result.extra:
-                result.extra["polled"] = True
-                poller.add(result, started=result.extra.get("started"))
-                continue
-            yield from _hand_over(run, result, handed_over)
-    except BaseException as exc:
-        if isinstance(exc, (Exception, GeneratorExit)):
-            raise
-        known = [f.result() for f in _completed(done)] + [w.result for w in poller.waiting.values()]
-        for result in known:
-            yield from _hand_over(run, result, handed_over)
-        raise
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-        _unsave(run, handed_over)
-        run.close()
-
-
-def _hand_over(run: Run, result: ReplaceResult, handed_over: list[str]) -> Iterator[ReplaceResult]:
-    """Yield a result; its ticket leaves the saved list only once the consumer has taken it."""
-    yield run.after(result)
-    if result.ticket_id and result.status is not Status.PENDING:
-        handed_over.append(result.ticket_id)
-
-
-def _unsave(run: Run, ticket_ids: list[str]) -> None:
-    try:
-        run.store.remove(*ticket_ids)
-    except OSError as exc:  # they stay saved: `flickr-replace tickets` reports them once more
-        log.warning("could not update %s: %s", run.store.path, exc.strerror or exc)
-    ticket_ids.clear()
-
-
-def _completed(done: "queue.Queue[Future]") -> list[Future]:
-    """The finished futures still queued, without waiting for running ones."""
-    futures = []
-    while True:
-        try:
-            future = done.get_nowait()
-        except queue.Empty:
-            return futures
-        if not future.cancelled() and future.exception() is None:
-            futures.append(future)
-
-
 def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata: Mapping[str, Any] | None = None,
                  jobs: int = 1, async_: bool = True, wait: bool = True, dry_run: bool = False,
                  config: Config | None = None, plugins: Any = None, timeout: float | None = None,
@@ -310,7 +229,7 @@ def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata:
     saved for `finish_saved_tickets` (`flickr-replace tickets`)."""
     run = Run(config, plugins, async_=async_, wait=wait, dry_run=dry_run, metadata=metadata, photo_id=photo_id,
               timeout=timeout, record=record, progress=progress, on_wait=on_wait)
-    return _stream(run, [str(p) for p in paths], jobs)
+    return stream_results(run, [str(p) for p in paths], jobs)
 
 
 def replace(path: str, photo_id: str | None = None, metadata: Mapping[str, Any] | None = None, *,
@@ -329,4 +248,4 @@ def finish_saved_tickets(*, wait: bool = True, config: Config | None = None, plu
     if not saved:
         run.close()
         return iter(())
-    return _stream(run, [], 1, resumed=saved)
+    return stream_results(run, [], 1, resumed=saved)

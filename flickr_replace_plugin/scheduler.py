@@ -1,0 +1,105 @@
+"""Running a batch: uploads on worker threads, every ticket polled together, results as they finish."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+
+from .result import ReplaceResult, Status
+from .tickets import TicketPoller
+
+if TYPE_CHECKING:
+    from .core import Run
+
+log = logging.getLogger("flickr_replace.scheduler")
+
+
+def stream_results(run: "Run", paths: Iterable[str], jobs: int, resumed: Iterable[ReplaceResult] = ()) -> Iterator[ReplaceResult]:
+    """Results as they finish; uploads run on `jobs` workers, ticket polling on this thread, and
+    finished tickets (their getInfo) on workers of their own, so they never queue behind uploads.
+
+    An interruption (Ctrl-C, SIGTERM) first hands over every result already known, pending
+    ones included (their tickets stay saved for `flickr-replace tickets`), then propagates.
+    """
+    done: "queue.Queue[Future]" = queue.Queue()
+    poller = TicketPoller(check=lambda ids: run.retrying(lambda: run.client().check_tickets(ids))[0],
+                          timeout=run.timeout)
+    outstanding = 0
+    handed_over: list[str] = []  # final tickets the consumer has taken, unsaved in one write
+    finishing: dict[str, ReplaceResult] = {}  # tickets being finished, as they stood (pending)
+    uploads = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="replace")
+    finishers = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="finish")
+
+    def submit(pool: ThreadPoolExecutor, fn: Callable[..., ReplaceResult], *args: Any) -> None:
+        nonlocal outstanding
+        outstanding += 1
+        pool.submit(fn, *args).add_done_callback(done.put)
+
+    try:
+        for path in paths:
+            submit(uploads, run.process, path)
+        for result in resumed:
+            poller.add(result, first_poll=0.0)
+        while outstanding or poller:
+            if handed_over and done.empty():
+                _unsave(run, handed_over)
+            try:
+                future = done.get(timeout=min(poller.seconds_until_due(), 3600.0))
+            except queue.Empty:
+                for result, state in poller.poll():
+                    finishing[result.ticket_id] = dataclasses.replace(result)
+                    submit(finishers, run.finish_ticket, result, state)
+                continue
+            outstanding -= 1
+            result = future.result()
+            finishing.pop(result.ticket_id or "", None)
+            if result.status is Status.PENDING and result.ticket_id and run.wait and \
+                    "polled" not in result.extra:
+                result.extra["polled"] = True
+                poller.add(result, started=result.extra.get("started"))
+                continue
+            yield from _hand_over(run, result, handed_over)
+    except BaseException as exc:
+        if isinstance(exc, (Exception, GeneratorExit)):
+            raise
+        known = [f.result() for f in _completed(done)]
+        for result in known:
+            finishing.pop(result.ticket_id or "", None)
+        known += [w.result for w in poller.waiting.values()] + list(finishing.values())
+        for result in known:
+            yield from _hand_over(run, result, handed_over)
+        raise
+    finally:
+        for pool in (uploads, finishers):
+            pool.shutdown(wait=False, cancel_futures=True)
+        _unsave(run, handed_over)
+        run.close()
+
+
+def _hand_over(run: "Run", result: ReplaceResult, handed_over: list[str]) -> Iterator[ReplaceResult]:
+    """Yield a result; its ticket leaves the saved list only once the consumer has taken it."""
+    yield run.after(result)
+    if result.ticket_id and result.status is not Status.PENDING:
+        handed_over.append(result.ticket_id)
+
+
+def _unsave(run: "Run", ticket_ids: list[str]) -> None:
+    try:
+        run.store.remove(*ticket_ids)
+    except OSError as exc:  # they stay saved: `flickr-replace tickets` reports them once more
+        log.warning("could not update %s: %s", run.store.path, exc.strerror or exc)
+    ticket_ids.clear()
+
+
+def _completed(done: "queue.Queue[Future]") -> list[Future]:
+    """The finished futures still queued, without waiting for running ones."""
+    futures = []
+    while True:
+        try:
+            future = done.get_nowait()
+        except queue.Empty:
+            return futures
+        if not future.cancelled() and future.exception() is None:
+            futures.append(future)
