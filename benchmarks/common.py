@@ -5,6 +5,7 @@ is no use here, since a child started by vfork/exec inherits its parent's high-w
 """
 from __future__ import annotations
 
+import argparse
 import compileall
 import json
 import os
@@ -20,22 +21,14 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, NoReturn, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 1 << 20
-UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 POLL_S = 0.005
 
 if str(ROOT) not in sys.path:  # run as `python benchmarks/X.py` from a checkout
     sys.path.insert(0, str(ROOT))
-
-
-def parse_size(text: str) -> int:
-    """`8M`, `190MiB`, `1G`, `123456`: binary units."""
-    value = text.strip().upper().removesuffix("IB").removesuffix("B")
-    unit = value[-1:] if value[-1:] in "KMG" else ""
-    return int(float(value[: len(value) - len(unit)]) * UNITS[unit])
 
 
 def mib(n_bytes: float) -> str:
@@ -69,7 +62,7 @@ class Measured:
 
     def check(self, what: str) -> "Measured":
         if self.returncode != 0:
-            raise SystemExit(f"{what} failed (exit {self.returncode}):\n{self.stdout[-2000:]}\n{self.stderr[-2000:]}")
+            fail(f"{what} failed (exit {self.returncode}):\n{self.stdout[-2000:]}\n{self.stderr[-2000:]}")
         return self
 
 
@@ -133,7 +126,7 @@ class SandboxProcess:
         line = self.proc.stdout.readline()
         if not line:
             self.close()
-            raise SystemExit("the sandbox did not start")
+            fail("the sandbox did not start")
         self.info: dict[str, str] = json.loads(line)
         self.base_url = self.info["base_url"]
 
@@ -239,21 +232,40 @@ def write_photos(folder: Path, count: int, size: int) -> list[Path]:
 # -- reporting ---------------------------------------------------------------------------------------
 @dataclass
 class Targets:
-    """The issue's targets for one benchmark: each checked, printed, and turned into the exit status."""
+    """The issue's targets for one benchmark: each checked, printed, and turned into the exit status.
 
-    results: list[tuple[str, bool, str]] = field(default_factory=list)
+    A timing target can be reported without failing the run (`--no-timing-gate`, for CI on a busy
+    machine with small sizes); memory and call-count targets always count.
+    """
 
-    def check(self, name: str, ok: bool, detail: str) -> bool:
-        self.results.append((name, ok, detail))
+    timing_gate: bool = True
+    results: list[tuple[str, bool, str, bool]] = field(default_factory=list)
+
+    @staticmethod
+    def add_argument(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--no-timing-gate", dest="timing_gate", action="store_false",
+                            help="report missed timing targets without failing (memory and call counts still do)")
+
+    def check(self, name: str, ok: bool, detail: str, timing: bool = False) -> bool:
+        self.results.append((name, ok, detail, timing))
         return ok
 
     def finish(self) -> int:
         print()
-        for name, ok, detail in self.results:
-            print(f"{'met   ' if ok else 'MISSED'}  {name}: {detail}")
-        missed = sum(not ok for _, ok, _ in self.results)
-        print(f"{len(self.results) - missed} of {len(self.results)} targets met")
-        return 1 if missed else 0
+        for name, ok, detail, timing in self.results:
+            mark = "met   " if ok else "MISSED" if self.timing_gate or not timing else "missed"
+            print(f"{mark}  {name}: {detail}")
+        missed = [timing for _, ok, _, timing in self.results if not ok]
+        failing = [t for t in missed if self.timing_gate or not t]
+        print(f"{len(self.results) - len(missed)} of {len(self.results)} targets met"
+              + ("" if len(failing) == len(missed) else f" ({len(missed) - len(failing)} timing target(s) not gated)"))
+        return 1 if failing else 0
+
+
+def fail(message: str) -> NoReturn:
+    """A run that went wrong (not a missed target): exit status 2."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
 
 
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, SandboxProcess, Targets, cli_command, compile_package, median, table
+from common import ROOT, SandboxProcess, Targets, cli_command, compile_package, fail, median, table
 
 HELP_MS = 150.0
 HELP_VS_REQUESTS = 2.0
@@ -28,7 +28,7 @@ def wall_s(cmd: list[str], env: dict[str, str]) -> float:
     proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.decode(errors='replace')[-500:]}")
+        fail(f"{' '.join(cmd)} failed: {proc.stderr.decode(errors='replace')[-500:]}")
     return elapsed
 
 
@@ -36,6 +36,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=30, help="runs of each command (default 30)")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured runs first (default 3)")
+    Targets.add_argument(parser)
     args = parser.parse_args()
     compile_package()
 
@@ -66,10 +67,11 @@ def main() -> int:
     print(table(rows, ("command", "median", "best", "over python -c pass")))
 
     help_ms, requests_ms = medians["flickr-replace --help"], medians['python -c "import requests"']
-    targets = Targets()
-    targets.check(f"--help median <= {HELP_MS:.0f} ms", help_ms <= HELP_MS, f"{help_ms:.1f} ms")
+    targets = Targets(args.timing_gate)
+    targets.check(f"--help median <= {HELP_MS:.0f} ms", help_ms <= HELP_MS, f"{help_ms:.1f} ms", timing=True)
     targets.check(f"--help <= {HELP_VS_REQUESTS:g}x python -c \"import requests\"",
-                  help_ms <= HELP_VS_REQUESTS * requests_ms, f"{help_ms / requests_ms:.2f}x ({requests_ms:.1f} ms)")
+                  help_ms <= HELP_VS_REQUESTS * requests_ms, f"{help_ms / requests_ms:.2f}x ({requests_ms:.1f} ms)",
+                  timing=True)
     return targets.finish()
 
 

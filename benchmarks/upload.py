@@ -1,24 +1,29 @@
 """One big file, replaced on the sandbox by flickr-replace, by curl and by the flickrapi package.
 
 Each client runs in its own process against a sandbox in another process, posting the same
-signed multipart body (sync replace, `async=0`); wall time is the median of `--repeat` runs and
-peak RSS the largest seen. A small file and, with limits raised, a huge one, are replaced too,
-to show that memory does not grow with the file (ours and the sandbox's).
+signed multipart body (sync replace, `async=0`). Reported per client: wall time (median of
+`--repeat` runs, in rotating order), the upload phase (from the replace request's arrival at the
+sandbox to the client's exit: start-up and earlier requests left out), CPU time and peak RSS.
+A small file and, with the sandbox's limit raised, a huge one are replaced too, to show that
+memory does not grow with the file, ours or the sandbox's.
 
-    python benchmarks/upload.py                       # 190 MiB, 1 MiB and 1 GiB; exits 1 on a missed target
-    python benchmarks/upload.py --size 8M --huge 0 --repeat 1   # quick
+    python benchmarks/upload.py                       # 1 MiB, 190 MiB and 1 GiB; exits 1 on a missed target
+    python benchmarks/upload.py --size 8M --huge 64M --repeat 1 --no-timing-gate   # quick (CI)
 """
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import (Measured, SandboxProcess, Targets, cli_command, compile_package, median, mib, parse_size,
-                    run_measured, table, write_photo)
+from common import (Measured, SandboxProcess, Targets, cli_command, compile_package, fail, median, mib, run_measured,
+                    table, write_photo)
+
+from flickr_replace_plugin.argtypes import byte_size
 
 TIME_VS_CURL = 1.1
 RSS_GROWTH_MIB = 30
@@ -29,7 +34,8 @@ env = os.environ
 token = flickrapi.auth.FlickrAccessToken(env["FLICKR_OAUTH_TOKEN"], env["FLICKR_OAUTH_TOKEN_SECRET"], "write")
 flickr = flickrapi.FlickrAPI(env["FLICKR_API_KEY"], env["FLICKR_API_SECRET"], token=token, store_token=False,
                              format="etree")
-flickr.REST_URL, flickr.UPLOAD_URL, flickr.REPLACE_URL = (f"{base}/services/{s}/" for s in ("rest", "upload", "replace"))
+flickr.REST_URL, flickr.UPLOAD_URL, flickr.REPLACE_URL = (f"{base}/services/{kind}/"
+                                                           for kind in ("rest", "upload", "replace"))
 answer = flickr.replace(path, photo_id=photo_id, format="etree")
 print(answer.findtext("photoid"))
 """
@@ -53,6 +59,10 @@ class Runs:
     @property
     def upload_s(self) -> float:
         return median(self.upload_phases)
+
+    @property
+    def cpu_s(self) -> float:
+        return median(r.cpu_s for r in self.runs)
 
     @property
     def peak_rss_kb(self) -> int:
@@ -86,76 +96,90 @@ def replace_with(client: str, sandbox: SandboxProcess, path: Path, photo_id: str
     sandbox.clear_requests()
     run = run_measured(command(client, sandbox, path, photo_id), env=sandbox.env()).check(client)
     if client == "curl" and 'stat="ok"' not in run.stdout:
-        raise SystemExit(f"curl's replace was refused: {run.stdout}")
+        fail(f"curl's replace was refused: {run.stdout}")
     got = sandbox.control("GET", f"photos/{photo_id}")["size"]
     if got != size:
-        raise SystemExit(f"{client}: the sandbox holds {got} bytes, not {size}")
+        fail(f"{client}: the sandbox holds {got} bytes, not {size}")
     arrived = [e["time"] for e in sandbox.requests() if e["route"] == "replace"][-1]
     runs.runs.append(run)
     runs.upload_phases.append(run.ended_at - arrived)
 
 
-def measure(size: int, clients: tuple[str, ...], repeat: int, folder: Path) -> tuple[list[Runs], int]:
-    """Runs of each client at one size on a fresh sandbox, interleaved; and the sandbox's peak RSS."""
+@dataclass
+class SizeRuns:
+    """All clients at one file size, on one fresh sandbox, and that sandbox's peak RSS."""
+
+    size: int
+    clients: dict[str, Runs]
+    sandbox_kb: int
+
+    def ratios(self, what: str) -> str:
+        ours, curl, flickrapi = (getattr(self.clients[c], what) for c in CLIENTS)
+        return f"{ours / curl:.2f}x curl's, {ours / flickrapi:.2f}x flickrapi's"
+
+
+def measure(size: int, repeat: int, folder: Path) -> SizeRuns:
+    """`repeat` runs of each client, interleaved, replacing one photo with a file of `size` bytes."""
     path = write_photo(folder / f"export-{size}.tif", size)
     limit = max(size + (1 << 20), 200 * 1024 * 1024)
     with SandboxProcess(max_bytes=limit, ticket_delay=0) as sandbox:
         photo_id = sandbox.seed_photo()
-        runs = {c: Runs(c, size) for c in clients}
-        for _ in range(repeat):
-            for client in clients:
+        runs = {c: Runs(c, size) for c in CLIENTS}
+        for i in range(repeat):
+            for client in CLIENTS[i % 3:] + CLIENTS[:i % 3]:  # each goes first in turn
+                os.sync()  # no run pays for the write-back of the one before
                 replace_with(client, sandbox, path, photo_id, size, runs[client])
         sandbox_kb = sandbox.peak_rss_kb
     path.unlink()
-    return list(runs.values()), sandbox_kb
+    return SizeRuns(size, runs, sandbox_kb)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=parse_size, default=parse_size("190M"), help="the big file (default 190M)")
-    parser.add_argument("--small", type=parse_size, default=parse_size("1M"), help="the small file (default 1M)")
-    parser.add_argument("--huge", type=parse_size, default=parse_size("1G"),
-                        help="a file past Flickr's limit, sandbox limit raised; 0 skips (default 1G)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per client at the big size (default 3)")
+    parser.add_argument("--size", type=byte_size, default=190 << 20, help="the big file (default 190M)")
+    parser.add_argument("--small", type=byte_size, default=1 << 20, help="the small file (default 1M)")
+    parser.add_argument("--huge", type=byte_size, default=1 << 30,
+                        help="a file past Flickr's limit, the sandbox's raised, run once (default 1G)")
+    parser.add_argument("--no-huge", dest="huge", action="store_const", const=0, help="skip the huge file")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per client at the big and small sizes (default 3)")
+    Targets.add_argument(parser)
     args = parser.parse_args()
     if not shutil.which("curl"):
-        raise SystemExit("curl is needed for the reference")
+        fail("curl is needed for the reference")
 
     compile_package()
     folder = Path(tempfile.mkdtemp(prefix="flickr-upload-bench-"))
     try:
-        big, sandbox_big = measure(args.size, CLIENTS, args.repeat, folder)
-        small, sandbox_small = measure(args.small, ("flickr-replace",), args.repeat, folder)
-        huge, sandbox_huge = measure(args.huge, ("flickr-replace",), 1, folder) if args.huge else ([], 0)
+        big, small = measure(args.size, args.repeat, folder), measure(args.small, args.repeat, folder)
+        huge = measure(args.huge, 1, folder) if args.huge else None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    sizes = [s for s in (small, big, huge) if s is not None]
 
-    rows = [(r.client, mib(r.size), f"{r.wall_s:.2f} s", f"{r.upload_s:.2f} s", f"{r.size / r.upload_s / (1 << 20):.0f} MiB/s",
-             mib(r.peak_rss_kb * 1024), len(r.runs)) for r in [*big, *small, *huge]]
-    print(table(rows, ("client", "file", "wall (median)", "upload phase", "upload speed", "peak RSS", "runs")))
-    sandbox_rows = [(mib(s), mib(kb * 1024)) for s, kb in
-                    ((args.size, sandbox_big), (args.small, sandbox_small), (args.huge, sandbox_huge)) if kb]
-    print("\nsandbox process\n" + table(sandbox_rows, ("largest file", "peak RSS")))
+    rows = [(r.client, mib(r.size), f"{r.wall_s:.2f} s", f"{r.upload_s:.2f} s",
+             f"{r.size / r.upload_s / (1 << 20):.0f} MiB/s", f"{r.cpu_s:.2f} s", mib(r.peak_rss_kb * 1024), len(r.runs))
+            for s in sizes for r in s.clients.values()]
+    print(table(rows, ("client", "file", "wall (median)", "upload phase", "upload speed", "CPU", "peak RSS", "runs")))
+    print("\nsandbox process\n" + table([(mib(s.size), mib(s.sandbox_kb * 1024)) for s in sizes],
+                                        ("largest file", "peak RSS")))
+    print("\nflickr-replace's time")
+    for s in sizes:
+        print(f"  {mib(s.size)}: wall {s.ratios('wall_s')}; upload phase {s.ratios('upload_s')}")
 
-    ours, curl, flickrapi = big
-    targets = Targets()
+    targets = Targets(args.timing_gate)
+    ours, curl, flickrapi = (big.clients[c] for c in CLIENTS)
     ratio = ours.wall_s / curl.wall_s
-    print(f"\nwall time, flickr-replace / curl: {ratio:.2f}x, / flickrapi: {ours.wall_s / flickrapi.wall_s:.2f}x")
-    print(f"upload phase, flickr-replace / curl: {ours.upload_s / curl.upload_s:.2f}x, "
-          f"/ flickrapi: {ours.upload_s / flickrapi.upload_s:.2f}x")
     targets.check(f"time <= {TIME_VS_CURL}x curl's", ratio <= TIME_VS_CURL,
-                  f"{ours.wall_s:.2f} s vs {curl.wall_s:.2f} s ({ratio:.2f}x)")
+                  f"{ours.wall_s:.2f} s vs {curl.wall_s:.2f} s ({ratio:.2f}x)", timing=True)
     targets.check("time <= flickrapi's", ours.wall_s <= flickrapi.wall_s,
-                  f"{ours.wall_s:.2f} s vs {flickrapi.wall_s:.2f} s")
-    for label, runs, sandbox_kb in ((mib(args.size), ours, sandbox_big), (mib(args.huge), huge[0] if huge else None,
-                                                                           sandbox_huge)):
-        if runs is None:
-            continue
-        growth = (runs.peak_rss_kb - small[0].peak_rss_kb) / 1024
-        targets.check(f"RSS growth {mib(args.small)} -> {label} < {RSS_GROWTH_MIB} MiB", growth < RSS_GROWTH_MIB,
+                  f"{ours.wall_s:.2f} s vs {flickrapi.wall_s:.2f} s", timing=True)
+    base = small.clients["flickr-replace"].peak_rss_kb
+    for s in sizes[1:]:
+        growth = (s.clients["flickr-replace"].peak_rss_kb - base) / 1024
+        targets.check(f"RSS growth {mib(args.small)} -> {mib(s.size)} < {RSS_GROWTH_MIB} MiB", growth < RSS_GROWTH_MIB,
                       f"{growth:+.1f} MiB")
-        growth = (sandbox_kb - sandbox_small) / 1024
-        targets.check(f"sandbox RSS growth {mib(args.small)} -> {label} < {RSS_GROWTH_MIB} MiB",
+        growth = (s.sandbox_kb - small.sandbox_kb) / 1024
+        targets.check(f"sandbox RSS growth {mib(args.small)} -> {mib(s.size)} < {RSS_GROWTH_MIB} MiB",
                       growth < RSS_GROWTH_MIB, f"{growth:+.1f} MiB")
     return targets.finish()
 
