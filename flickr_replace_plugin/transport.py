@@ -71,7 +71,8 @@ class FlickrClient:
 
     # -- requests --------------------------------------------------------------------------------
     def _send(self, method: str, url: str, *, what: str, **kwargs: Any) -> requests.Response:
-        if self.limiter is not None:
+        # Flickr's 3,600-an-hour limit is on API method calls; uploads are paced by their own bytes.
+        if self.limiter is not None and url == self.endpoints.rest:
             self.limiter.acquire()
         log.debug("%s %s (%s)", method, url, what)
         try:

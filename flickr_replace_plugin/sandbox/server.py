@@ -72,6 +72,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "FlickrSandbox/1.0"
     sys_version = ""
     timeout = 120  # a client silent this long mid-body has sent a short body
+    disable_nagle_algorithm = True  # headers and body leave at once, no delayed-ACK stall per answer
     server: SandboxServer
 
     def do_GET(self) -> None:

@@ -78,7 +78,7 @@ class Ticket:
 
 
 def record(obj: Any) -> dict[str, Any]:
-    return {k: v for k, v in dataclasses.asdict(obj).items() if k != "data_path"}
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.name != "data_path"}
 
 
 class Store:
@@ -144,7 +144,7 @@ class Store:
             with self._lock:
                 if self._saved >= self._version:
                     return
-                version, text = self._version, json.dumps(self._snapshot(), indent=1, sort_keys=True)
+                version, text = self._version, json.dumps(self._snapshot(), sort_keys=True)
             atomic_write(self.state_path, text, mode=0o600)
             self._saved = version
 
