@@ -255,3 +255,28 @@ def test_file_still_being_written_goes_whole_not_cut_short(sandbox, config, phot
     result = replace(str(path), photo_id=pid, async_=False, config=config, plugins=plugins)
     assert result.status.value == "replaced", result.error
     assert sandbox.photo(pid).sha256 == sha(path)
+
+
+def test_record_writes_the_id_beside_the_file_for_the_next_export(sandbox, cli_env, photo):
+    path, pid = photo
+    before = sha(path)
+    first = cli(["replace", str(path), "--photo-id", pid, "--record", "--json"], cli_env)
+    assert first.returncode == 0 and json.loads(first.stdout)["source"] == "argument"
+    sidecar = Path(f"{path}.flickr.yaml")
+    assert sidecar.exists() and pid in sidecar.read_text()
+    assert sha(path) == before  # the image itself is never touched
+    again = cli(["replace", str(path), "--json"], cli_env)
+    assert json.loads(again.stdout)["source"] == f"sidecar:{sidecar.name}"
+    assert sandbox.photo(pid).replacements == 2
+
+
+def test_without_record_nothing_is_written(sandbox, cli_env, photo):
+    path, pid = photo
+    assert cli(["replace", str(path), "--photo-id", pid], cli_env).returncode == 0
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(path.name)) == [path.name]
+
+
+def test_status_shows_the_account_limits(sandbox, cli_env):
+    proc = cli(["status"], cli_env)
+    assert proc.returncode == 0
+    assert f"largest photo: {200 * 1024 * 1024} bytes" in proc.stdout
