@@ -65,16 +65,6 @@ class Run:
         for client in self._clients:
             client.close()
 
-    def prefetch_size_limit(self) -> None:
-        """Ask for the limit while ids are being resolved: one round trip less before the first upload."""
-        def fetch() -> None:
-            try:
-                self.size_limit()
-            except Exception as exc:  # the first file asks again and reports it
-                log.debug("upload status prefetch failed: %s", type(exc).__name__)
-
-        threading.Thread(target=fetch, name="upload-status", daemon=True).start()
-
     def size_limit(self) -> tuple[int | None, ResultError | None]:
         """The account's file-size limit, asked once per run (retried like an upload)."""
         with self._limit_lock:
@@ -239,10 +229,7 @@ def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata:
     saved for `finish_saved_tickets` (`flickr-replace tickets`)."""
     run = Run(config, plugins, async_=async_, wait=wait, dry_run=dry_run, metadata=metadata, photo_id=photo_id,
               timeout=timeout, record=record, progress=progress, on_wait=on_wait)
-    paths = [str(p) for p in paths]
-    if paths and not dry_run:
-        run.prefetch_size_limit()
-    return stream_results(run, paths, jobs)
+    return stream_results(run, [str(p) for p in paths], jobs)
 
 
 def replace(path: str, photo_id: str | None = None, metadata: Mapping[str, Any] | None = None, *,

@@ -13,13 +13,14 @@ from urllib.parse import urlencode
 
 import requests
 
+from . import __version__
 from .config import Config
 from .ratelimit import CallLimiter, ThrottledFile
 from .responses import FlickrFailure, UploadAnswer, parse_rest_json, parse_upload
 from .result import ResultError
 
 log = logging.getLogger("flickr_replace.transport")
-USER_AGENT = "flickr-replace/0.1"
+USER_AGENT = f"flickr-replace/{__version__}"
 CONNECT_TIMEOUT = 15.0
 FORM = "application/x-www-form-urlencoded"
 
