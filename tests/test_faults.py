@@ -235,7 +235,13 @@ def test_interrupted_batch_prints_what_is_known_and_tickets_finishes_the_rest(tm
         batch = items(slow, 6)
         slow.faults.push("slow", count=6, scope="replace", seconds=0.5)  # one upload every half second
         run = Started(["replace", *(str(i.path) for i in batch), "--json"], env, tmp_path / "run.jsonl")
-        wait_until(lambda: run.lines() and saved_tickets(state), what="a finished result and a saved ticket")
+        def waiting_ticket() -> bool:
+            """A result printed, and a saved ticket that is not one of the printed results' own."""
+            lines = run.lines()
+            printed = {json.loads(line).get("ticket_id") for line in lines if line.endswith("}")}
+            return bool(lines) and bool(set(saved_tickets(state)) - printed)
+
+        wait_until(waiting_ticket, what="a finished result and a ticket still waiting")
         first = run.finish(signum)
         assert first.returncode == status
         assert word in first.stderr and "flickr-replace tickets" in first.stderr
