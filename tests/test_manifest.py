@@ -62,8 +62,7 @@ def test_name_version_and_console_script_match_pyproject():
     module, func = MANIFEST["console_script"].split(":")
     assert module == "flickr_replace_plugin.cli" and callable(getattr(cli, func))
     assert MANIFEST["package"] == flickr_replace_plugin.__name__
-    assert MANIFEST["exit_status"] == {"ok": cli.ExitStatus.OK, "failed": cli.ExitStatus.FAILED,
-                                       "usage": cli.ExitStatus.USAGE}
+    assert MANIFEST["exit_status"] == {status.name.lower(): status.value for status in cli.ExitStatus}
 
 
 def test_entry_point_group_and_hooks_match_hookspecs():
