@@ -318,3 +318,9 @@ def test_progress_bar_goes_to_a_terminal_stderr_and_never_into_json(sandbox, cli
     assert proc.returncode == 0
     assert [json.loads(line)["status"] for line in stdout.splitlines()] == ["replaced"] * count
     assert unit.encode() in seen and b"%" in seen
+
+
+def test_resolve_names_a_missing_file_as_missing(cli_env, tmp_path):
+    proc = cli(["resolve", str(tmp_path / "gone.jpg"), "--json"], cli_env)
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["error"]["message"] == f"no such file: {tmp_path / 'gone.jpg'}"
