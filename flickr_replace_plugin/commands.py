@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any, Callable
 
 from .cli import Environment, ExitStatus
 from .config import Config, load_config
 from .output import Printer
 from .redact import RedactingFilter
-from .result import ResultError, Status
+from .result import Status
 
 
 def run_command(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
@@ -76,8 +75,6 @@ def cmd_resolve(args: argparse.Namespace, env: Environment, redactor: RedactingF
     failed = False
     for path in args.paths:
         res = resolve_photo_id(path, metadata=metadata, plugins=plugins)
-        if res.error is not None and not os.path.exists(path):  # says more than "no photo id found"
-            res.error = ResultError(f"no such file: {path}")
         failed |= res.error is not None
         data: dict[str, Any] = {"path": path, "photo_id": res.photo_id, "source": res.source}
         if res.error is not None:

@@ -70,21 +70,20 @@ class Run:
         with self._limit_lock:
             if self._limit is None:
                 try:
-                    self._limit = (self.retrying(lambda: self.client().max_upload_bytes())[0], None)
+                    self._limit = (self.retrying(lambda: self.client().max_upload_bytes()), None)
                 except FlickrFailure as exc:
                     self._limit = (None, exc.error)
             return self._limit
 
-    def retrying(self, call: Callable[[], Any]) -> tuple[Any, int]:
-        """Run `call`, retrying Flickr's temporary failures; returns (value, attempts)."""
+    def retrying(self, call: Callable[[], Any]) -> Any:
+        """Run `call`, retrying Flickr's temporary failures (uploads count their own attempts)."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                return call(), attempt
+                return call()
             except FlickrFailure as exc:
                 if not exc.error.retryable or attempt >= max(1, self.config.retries):
-                    exc.attempts = attempt
                     raise
                 delay = backoff_delay(attempt, self.config.backoff)
                 log.info("attempt %d failed (%s); retrying in %.1f s", attempt, exc.error.message, delay)
@@ -100,7 +99,6 @@ class Run:
         except PluginError as exc:
             result.fail(ResultError(str(exc)))
         except FlickrFailure as exc:
-            result.attempts = max(result.attempts, getattr(exc, "attempts", result.attempts))
             result.fail(exc.error)
         except OSError as exc:
             result.fail(ResultError(f"cannot read {path}: {exc.strerror or exc}"))
@@ -149,7 +147,7 @@ class Run:
             return self.client().upload_file(path, fields, content_type=CONTENT_TYPES[kind],
                                              progress=progress)
 
-        answer, _ = self.retrying(upload)
+        answer = self.retrying(upload)
         if answer.ticket_id:
             result.status, result.ticket_id = Status.PENDING, answer.ticket_id
             try:
@@ -197,7 +195,7 @@ class Run:
         elif state.complete == 1:
             result.status = Status.REPLACED
             try:
-                (result.secret, result.originalsecret), _ = self.retrying(
+                result.secret, result.originalsecret = self.retrying(
                     lambda: self.client().photo_secrets(result.photo_id))
             except FlickrFailure as exc:  # replaced all the same; the secrets stay unknown (null)
                 log.warning("photo %s replaced, but its new secrets are unknown: %s", result.photo_id,

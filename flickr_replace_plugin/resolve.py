@@ -88,6 +88,8 @@ def _decide(path: str, candidates: list[Candidate], notes: list[str]) -> Resolut
         return refuse(f"not a Flickr photo id (digits only) for {path}: {_listing(bad)}")
     ids = list(dict.fromkeys(c.photo_id for c in ranked))
     if not ids:
+        if not os.path.lexists(path):  # says more than "no photo id found"
+            return refuse(f"no such file: {path}")
         return refuse(
             f"no Flickr photo id found for {path}: none in its sidecars, XMP, EXIF, IPTC, plugins or "
             "file name; pass --photo-id ID (`flickr-replace resolve -v` shows what was read)"

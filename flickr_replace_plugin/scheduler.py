@@ -24,7 +24,7 @@ def stream_results(run: "Run", paths: Iterable[str], jobs: int, resumed: Iterabl
     ones included (their tickets stay saved for `flickr-replace tickets`), then propagates.
     """
     done: "queue.Queue[Future]" = queue.Queue()
-    poller = TicketPoller(check=lambda ids: run.retrying(lambda: run.client().check_tickets(ids))[0],
+    poller = TicketPoller(check=lambda ids: run.retrying(lambda: run.client().check_tickets(ids)),
                           timeout=run.timeout)
     outstanding = 0
     handed_over: list[str] = []  # final tickets the consumer has taken, unsaved in one write
