@@ -112,6 +112,16 @@ def run_cli(dt, source: Path, output: Path) -> subprocess.CompletedProcess:
 # darktable-cli: the intermediate-export-image route -----------------------------------------
 
 
+def one_replace(proc, sandbox, pid: str, async_: str, says: str) -> dict:
+    """darktable-cli ran cleanly, said `says`, and sent exactly one replace of `pid` in that mode."""
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log
+    assert says in log
+    [req] = replace_requests(sandbox)
+    assert req["fields"]["photo_id"] == pid and req["fields"]["async"] == async_
+    return req
+
+
 def test_cli_export_replaces_the_photo_named_by_the_source_tag(dt, sandbox, pid, make_jpeg, tmp_path):
     source = make_jpeg("IMG_0001.jpg", size=(80, 60))
     # darktable reads the sidecar's tags into its library: the tag is how the glue knows the photo
@@ -120,11 +130,7 @@ def test_cli_export_replaces_the_photo_named_by_the_source_tag(dt, sandbox, pid,
 
     proc = run_cli(dt, source, out)
 
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log
-    assert f"Flickr: IMG_0001.jpg replaced photo {pid} (id from darktable tag)" in log
-    [req] = replace_requests(sandbox)
-    assert req["fields"]["photo_id"] == pid and req["fields"]["async"] == "1"
+    req = one_replace(proc, sandbox, pid, "1", f"Flickr: IMG_0001.jpg replaced photo {pid} (id from darktable tag)")
     # darktable-cli's output is the file it was asked for: sent whole, and kept
     assert out.is_file() and sandbox.photo(pid).sha256 == sha(out) == req["photo_sha256"]
 
@@ -138,11 +144,7 @@ def test_cli_hostile_names_reach_flickr_replace_as_plain_arguments(dt, sandbox, 
 
     proc = run_cli(dt, source, out)
 
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log
-    assert f"replaced photo {pid} (id from filename)" in log
-    [req] = replace_requests(sandbox)
-    assert req["fields"]["photo_id"] == pid and req["fields"]["async"] == "0"
+    req = one_replace(proc, sandbox, pid, "0", f"replaced photo {pid} (id from filename)")
     assert req["photo_filename"] == out.name and sandbox.photo(pid).sha256 == sha(out)
     assert_not_pwned(tmp_path)
 
