@@ -80,7 +80,7 @@ def command(client: str, sandbox: SandboxProcess, path: Path, photo_id: str) -> 
 def curl_command(sandbox: SandboxProcess, path: Path, photo_id: str) -> list[str]:
     """curl posting the same body: our OAuth header over the same fields, the file streamed by `-F @`."""
     from flickr_replace_plugin.config import load_config
-    from flickr_replace_plugin.transport import FlickrClient
+    from flickr_replace_plugin.flickr.client import FlickrClient
 
     client = FlickrClient(load_config(sandbox.env()))
     url = client.endpoints.replace

@@ -8,19 +8,19 @@ from typing import TYPE_CHECKING, Any
 
 from .hookspecs import hookimpl
 
-__version__ = "0.1.0"
+from .version import __version__
 __all__ = ["replace", "replace_many", "resolve_photo_id", "ReplaceResult", "Resolution", "Candidate", "hookimpl",
            "__version__"]
 
 _LAZY = {
-    "replace": "core", "replace_many": "core", "resolve_photo_id": "resolve",
-    "ReplaceResult": "result", "Resolution": "candidates", "Candidate": "candidates",
+    "replace": "core", "replace_many": "core", "resolve_photo_id": "photoid.resolve",
+    "ReplaceResult": "result", "Resolution": "photoid.candidates", "Candidate": "photoid.candidates",
 }
 
 if TYPE_CHECKING:
-    from .candidates import Candidate, Resolution
+    from .photoid.candidates import Candidate, Resolution
     from .core import replace, replace_many
-    from .resolve import resolve_photo_id
+    from .photoid.resolve import resolve_photo_id
     from .result import ReplaceResult
 
 

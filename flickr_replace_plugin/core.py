@@ -9,8 +9,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .config import Config, load_config, state_dir
 from .errors import PluginError
-from .ratelimit import CallLimiter
-from .responses import FlickrFailure, TicketState
+from .flickr.ratelimit import CallLimiter
+from .flickr.responses import FlickrFailure, TicketState
 from .result import ReplaceResult, ResultError, Status
 from .scheduler import stream_results
 from .tickets import TicketStore, result_from_saved
@@ -55,7 +55,7 @@ class Run:
     def client(self):
         client = getattr(self._local, "client", None)
         if client is None:
-            from .transport import FlickrClient
+            from .flickr.client import FlickrClient
 
             client = self._local.client = FlickrClient(self.config, self.limiter)
             self._clients.append(client)
@@ -110,8 +110,9 @@ class Run:
         return result
 
     def _process(self, result: ReplaceResult) -> None:
-        from .preflight import CONTENT_TYPES, check_file, check_size
-        from .resolve import resolve_photo_id
+        from .formats.sniff import CONTENT_TYPES
+        from .preflight import check_file, check_size
+        from .photoid.resolve import resolve_photo_id
 
         path = result.path
         resolution = resolve_photo_id(path, metadata=self.metadata, photo_id=self.photo_id, plugins=self.plugins)

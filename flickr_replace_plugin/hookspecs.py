@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 import pluggy
 
 if TYPE_CHECKING:
-    from .candidates import Candidate
+    from .photoid.candidates import Candidate
     from .result import ReplaceResult
 
 PROJECT = "flickr_replace"

@@ -17,7 +17,7 @@ from .errors import ConfigError, PluginError
 # Every built-in photo-id source, in the contract's order (the order only matters for listing:
 # the resolver ranks candidates by their source, not by call order).
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "flickr_replace_plugin.sources.caller",
+    "flickr_replace_plugin.photoid.caller",
     "flickr_replace_plugin.sources.sidecar",
     "flickr_replace_plugin.sources.xmp",
     "flickr_replace_plugin.sources.exif",

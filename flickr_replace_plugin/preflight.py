@@ -4,39 +4,8 @@ from __future__ import annotations
 import os
 import stat
 
+from .formats.sniff import SNIFF_BYTES, sniff_format
 from .result import ResultError
-
-SNIFF_BYTES = 32
-
-
-def sniff_format(head: bytes) -> str | None:
-    """Name the container by its magic bytes; Flickr judges content, and so do we, not the name."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "tiff"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif"):
-            return "heif"
-        return "video"  # mp4, mov (qt), m4v, 3gp ...
-    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
-        return "video"
-    if head[:4] == b"\x1aE\xdf\xa3":  # Matroska / WebM
-        return "video"
-    return None
-
-
-CONTENT_TYPES = {
-    "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "tiff": "image/tiff",
-    "webp": "image/webp", "heif": "image/heic",
-}
 
 
 def check_file(path: str, max_bytes: int | None = None) -> tuple[int, str] | ResultError:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .fsutil import atomic_write, file_lock
-from .responses import FlickrFailure, TicketState, parse_tickets
+from .flickr.responses import FlickrFailure, TicketState, parse_tickets
 from .result import ReplaceResult, Status
 
 log = logging.getLogger("flickr_replace.tickets")

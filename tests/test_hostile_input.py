@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from photofiles import bag, jpeg, png, subject_xmp, xmp_packet
 
-from flickr_replace_plugin.responses import FlickrFailure, parse_rest_json, parse_tickets, parse_upload
+from flickr_replace_plugin.flickr.responses import FlickrFailure, parse_rest_json, parse_tickets, parse_upload
 from flickr_replace_plugin.sandbox import Sandbox
 
 OTHER_ID = "99999"  # named only by hostile content: a replace must never reach it

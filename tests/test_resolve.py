@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from photofiles import ID, ID2, PAGE_URL, app13, builtin_plugins, exif, iim, jpeg, subject_xmp, write
 
-from flickr_replace_plugin.candidates import Candidate
+from flickr_replace_plugin.photoid.candidates import Candidate
 from flickr_replace_plugin.hookspecs import hookimpl
-from flickr_replace_plugin.resolve import resolve_photo_id
+from flickr_replace_plugin.photoid.resolve import resolve_photo_id
 from flickr_replace_plugin.result import Origin
-from flickr_replace_plugin.sources.scope import note
+from flickr_replace_plugin.formats.scope import note
 
 DOWNLOAD = f"{ID}_9d32d647f1_b.jpg"
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flickr_replace_plugin.responses import (FlickrFailure, parse_rest_json, parse_tickets, parse_upload)
+from flickr_replace_plugin.flickr.responses import (FlickrFailure, parse_rest_json, parse_tickets, parse_upload)
 
 
 def failure(call, *args):

@@ -23,7 +23,7 @@ from oauthlib.oauth1 import SIGNATURE_TYPE_AUTH_HEADER, SIGNATURE_TYPE_BODY, Cli
 from requests_oauthlib import OAuth1, OAuth1Session
 from requests_toolbelt import MultipartEncoder
 
-from flickr_replace_plugin.responses import OAUTH_PROBLEMS
+from flickr_replace_plugin.flickr.responses import OAUTH_PROBLEMS
 from flickr_replace_plugin.sandbox import Sandbox
 from flickr_replace_plugin.sandbox.cli import add_arguments
 from flickr_replace_plugin.sandbox.multipart import parse_disposition, parse_multipart

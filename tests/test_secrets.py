@@ -18,7 +18,7 @@ import flickr_replace_plugin
 from flickr_replace_plugin.config import Config, check_base_url
 from flickr_replace_plugin.errors import ConfigError
 from flickr_replace_plugin.sandbox import Sandbox
-from flickr_replace_plugin.transport import FlickrClient
+from flickr_replace_plugin.flickr.client import FlickrClient
 
 PACKAGE = Path(flickr_replace_plugin.__file__).parent
 

@@ -26,8 +26,8 @@ from photofiles import (
     xmp_packet,
 )
 
-from flickr_replace_plugin.sources import containers
-from flickr_replace_plugin.sources.containers import IMAGE_DESCRIPTION, USER_COMMENT, read_embedded
+from flickr_replace_plugin.formats import containers
+from flickr_replace_plugin.formats.containers import IMAGE_DESCRIPTION, USER_COMMENT, read_embedded
 
 XMP = subject_xmp(f"flickr:id={ID}")
 DESCRIPTION = f"Flickr URL: {PAGE_URL}"
@@ -215,7 +215,7 @@ def test_a_changed_file_is_read_again(tmp_path) -> None:
 
 
 def test_one_walk_per_file_within_a_resolution(tmp_path, monkeypatch) -> None:
-    from flickr_replace_plugin.sources.scope import resolution_scope
+    from flickr_replace_plugin.formats.scope import resolution_scope
 
     path = write(tmp_path, "a.jpg", jpeg(exif(DESCRIPTION), XMP))
     walked = []

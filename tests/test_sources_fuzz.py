@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from photofiles import ID, PAGE_URL, SHORT
 
-from flickr_replace_plugin.resolve import resolve_photo_id
+from flickr_replace_plugin.photoid.resolve import resolve_photo_id
 
 PLUGINS = pf.builtin_plugins()
 XMP = pf.xmp_packet(f"<dc:source>https://flic.kr/p/{SHORT}</dc:source>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from photofiles import ID, ID2, SHORT, SHORT2
 
-from flickr_replace_plugin.sources.patterns import (
+from flickr_replace_plugin.photoid.patterns import (
     BASE58_ALPHABET,
     base58_decode,
     base58_encode,

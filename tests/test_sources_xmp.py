@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from photofiles import ID, ID2, PAGE_URL, SHORT, bag, heif, ids, jpeg, png, subject_xmp, tiff, webp, write, xmp_packet
 
-from flickr_replace_plugin.resolve import resolve_photo_id
+from flickr_replace_plugin.photoid.resolve import resolve_photo_id
 from flickr_replace_plugin.sources import xmp
-from flickr_replace_plugin.sources.xmpdoc import XMPError, xmp_fields
+from flickr_replace_plugin.formats.xmp import XMPError, xmp_fields
 
 CONTAINERS = {
     "jpeg": lambda packet: jpeg(xmp=packet),
@@ -39,13 +39,13 @@ def test_xmp_source_in_every_container(tmp_path, make) -> None:
     ],
 )
 def test_every_field_and_form(body: str, attributes: str, field: str) -> None:
-    from flickr_replace_plugin.sources.base import scan
+    from flickr_replace_plugin.photoid.fields import scan
 
     assert ids(scan("xmp", xmp_fields(xmp_packet(body, attributes)))) == [(ID, "xmp", field)]
 
 
 def test_ids_only_in_the_fields_that_carry_them() -> None:
-    from flickr_replace_plugin.sources.base import scan
+    from flickr_replace_plugin.photoid.fields import scan
 
     packet = xmp_packet(f"<dc:title>{PAGE_URL}</dc:title>" + bag("dc:subject", PAGE_URL, ID)
                         + f"<dc:source>flickr:id={ID}</dc:source>")

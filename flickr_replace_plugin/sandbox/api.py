@@ -14,7 +14,7 @@ from html import escape
 from typing import Callable
 from urllib.parse import urlencode
 
-from ..preflight import sniff_format
+from ..formats.sniff import sniff_format
 from .faults import FaultQueue
 from .oauth import OAuthProblem, Signed, Verifier, oauth_values
 from .replies import XML, Format, Node, Reply

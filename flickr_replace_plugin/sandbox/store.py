@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..fsutil import atomic_write
-from ..preflight import sniff_format
+from ..formats.sniff import sniff_format
 from .request import Upload, UploadSink
 
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif", "tiff": "tif", "webp": "webp", "heif": "heic", "video": "mp4"}

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from ..candidates import Candidate
+from ..photoid.candidates import Candidate
 from ..hookspecs import hookimpl
-from .base import Field, from_embedded, guarded
-from .containers import IMAGE_DESCRIPTION, USER_COMMENT, XP_KEYWORDS
-from .scope import note
-from .tiff import TiffTags
+from ..photoid.fields import Field, from_embedded, guarded
+from ..formats.containers import IMAGE_DESCRIPTION, USER_COMMENT, XP_KEYWORDS
+from ..formats.scope import note
+from ..formats.tiff import TiffTags
 
 # UserComment starts with an 8-byte character code (EXIF 2.3, 4.6.5).
 _COMMENT_CODES = {b"ASCII\x00\x00\x00": "utf-8", b"JIS\x00\x00\x00\x00\x00": "shift_jis", b"\x00" * 8: "utf-8"}

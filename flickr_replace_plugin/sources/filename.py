@@ -9,9 +9,9 @@ import os
 import re
 from typing import Any, Mapping
 
-from ..candidates import Candidate
+from ..photoid.candidates import Candidate
 from ..hookspecs import hookimpl
-from .base import guarded, subjects
+from ..photoid.fields import guarded, subjects
 
 _SIZES = "s|q|t|m|n|w|z|c|b|h|k|3k|4k|f|5k|6k|o"
 # {id}_{secret}[_{size}][_d].{ext}; the secret is 10 hex digits.

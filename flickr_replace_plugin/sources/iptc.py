@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from ..candidates import Candidate
+from ..photoid.candidates import Candidate
 from ..hookspecs import hookimpl
-from .base import Field, from_embedded, guarded
-from .scope import note
+from ..photoid.fields import Field, from_embedded, guarded
+from ..formats.scope import note
 
 _FIELDS = {(2, 25): ("Keywords", "keyword"), (2, 120): ("Caption-Abstract", "text")}
 _CHARSET = (1, 90)

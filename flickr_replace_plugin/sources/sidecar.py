@@ -10,12 +10,12 @@ import json
 import os
 from typing import Any, Iterator, Mapping
 
-from ..candidates import Candidate
+from ..photoid.candidates import Candidate
 from ..fsutil import atomic_write, read_capped
 from ..hookspecs import hookimpl
-from .base import guarded, scan, subjects, xmp_packet_fields
-from .patterns import is_photo_id
-from .scope import note
+from ..photoid.fields import guarded, scan, subjects, xmp_packet_fields
+from ..photoid.patterns import is_photo_id
+from ..formats.scope import note
 
 MAX_XMP_SIDECAR = 16 << 20  # Lightroom's with a long history run to a few MB; larger is not XMP
 MAX_OWN_SIDECAR = 64 << 10  # ours holds one line

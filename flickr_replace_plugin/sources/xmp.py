@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..candidates import Candidate
+from ..photoid.candidates import Candidate
 from ..hookspecs import hookimpl
-from .base import from_embedded, guarded, xmp_packet_fields
+from ..photoid.fields import from_embedded, guarded, xmp_packet_fields
 
 
 @hookimpl

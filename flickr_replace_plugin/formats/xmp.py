@@ -5,14 +5,16 @@ and DTDs refused outright: no entity bombs, no external entities, no network.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Literal
 
-from .patterns import Kind
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _DC = "http://purl.org/dc/elements/1.1/"
 _LR = "http://ns.adobe.com/lightroom/1.0/"
 _XMP = "http://ns.adobe.com/xap/1.0/"
+
+# How a field carries ids: machine-tag keywords, a Lightroom hierarchy, or free text with URLs.
+Kind = Literal["keyword", "hierarchical", "text"]
 
 # Clark name -> (the name users know, how its values carry an id)
 FIELDS: dict[str, tuple[str, Kind]] = {

@@ -7,9 +7,9 @@ and free text (descriptions, sources, identifiers) carries photo page or flic.kr
 from __future__ import annotations
 
 import re
-from typing import Iterable, Literal
+from typing import Iterable
 
-Kind = Literal["keyword", "hierarchical", "text"]
+from ..formats.xmp import Kind
 
 # Flickr's base58: no 0, O, I or l; lower case sorts before upper case, unlike Bitcoin's.
 BASE58_ALPHABET = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..candidates import Candidate
+from .candidates import Candidate
 from ..hookspecs import hookimpl
-from .base import guarded
+from .fields import guarded
 
 
 def caller_candidate(metadata: Mapping[str, Any] | None) -> Candidate | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .result import ResultError
+from ..result import ResultError
 
 # The contract's order: the caller wins outright; then sidecars, the file's own metadata,
 # third-party plugins, and last the file name.

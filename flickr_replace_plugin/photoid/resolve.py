@@ -10,15 +10,15 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .candidates import Candidate, Resolution, source_rank
-from .errors import PluginError
-from .result import ResultError
-from .sources.caller import caller_candidate
-from .sources.patterns import is_photo_id
-from .sources.scope import resolution_scope
-from .sources.sidecar import record_photo_id
+from ..errors import PluginError
+from ..result import ResultError
+from .caller import caller_candidate
+from .patterns import is_photo_id
+from ..formats.scope import resolution_scope
+from ..sources.sidecar import record_photo_id
 
 if TYPE_CHECKING:
-    from .plugins import Plugins
+    from ..plugins import Plugins
 
 __all__ = ["resolve_photo_id", "record_photo_id"]
 
@@ -44,7 +44,7 @@ def resolve_photo_id(
         if caller is not None:
             return _decide(path, [caller], scope.notes)
         if plugins is None:
-            from .plugins import get_plugins
+            from ..plugins import get_plugins
 
             plugins = get_plugins()
         candidates: list[Candidate] = []

@@ -5,11 +5,11 @@ import functools
 import os
 from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
 
-from ..candidates import Candidate
-from .containers import Embedded, read_embedded
+from .candidates import Candidate
+from ..formats.containers import Embedded, read_embedded
 from .patterns import Kind, ids_in
-from .scope import note
-from .xmpdoc import XMPError, xmp_fields
+from ..formats.scope import note
+from ..formats.xmp import XMPError, xmp_fields
 
 F = TypeVar("F", bound=Callable[..., Any])
 Field = tuple[str, Kind, str]  # (field name users know, how it carries an id, value)

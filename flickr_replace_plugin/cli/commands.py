@@ -5,11 +5,11 @@ import argparse
 import json
 from typing import Any, Callable
 
-from .cli import Environment, ExitStatus
-from .config import Config, load_config
+from .env import Environment, ExitStatus
+from ..config import Config, load_config
 from .output import Printer
 from .redact import RedactingFilter
-from .result import Status
+from ..result import Status
 
 
 def run_command(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
@@ -18,7 +18,7 @@ def run_command(args: argparse.Namespace, env: Environment, redactor: RedactingF
 
 
 def _setup(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> tuple[Config, Any]:
-    from .plugins import get_plugins
+    from ..plugins import get_plugins
 
     plugins = get_plugins(args.plugin or (), env.env)
     config = load_config(env.env, plugins)
@@ -31,7 +31,7 @@ def _status_for(printer: Printer) -> ExitStatus:
 
 
 def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    from .core import replace_many
+    from ..core import replace_many
     from .progress import progress_for
 
     config, plugins = _setup(args, env, redactor)
@@ -53,7 +53,7 @@ def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingF
 
 
 def cmd_tickets(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    from .core import finish_saved_tickets
+    from ..core import finish_saved_tickets
 
     config, plugins = _setup(args, env, redactor)
     printer = Printer(env.stdout, args.json)
@@ -66,8 +66,8 @@ def cmd_tickets(args: argparse.Namespace, env: Environment, redactor: RedactingF
 
 
 def cmd_resolve(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    from .plugins import get_plugins
-    from .resolve import resolve_photo_id
+    from ..plugins import get_plugins
+    from ..photoid.resolve import resolve_photo_id
 
     plugins = get_plugins(args.plugin or (), env.env)
     metadata = {"original": args.original} if args.original else None
@@ -96,8 +96,8 @@ def cmd_resolve(args: argparse.Namespace, env: Environment, redactor: RedactingF
 
 
 def cmd_status(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    from .responses import FlickrFailure
-    from .transport import FlickrClient
+    from ..flickr.responses import FlickrFailure
+    from ..flickr.client import FlickrClient
 
     config, _ = _setup(args, env, redactor)
     client = FlickrClient(config)
@@ -124,7 +124,7 @@ def cmd_status(args: argparse.Namespace, env: Environment, redactor: RedactingFi
 
 
 def cmd_plugins(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    from .plugins import get_plugins
+    from ..plugins import get_plugins
 
     for plugin in get_plugins(args.plugin or (), env.env).listing():
         env.stdout.write(f"{plugin.name}\t{plugin.origin}\t{', '.join(plugin.hooks)}\n")
@@ -139,7 +139,7 @@ def cmd_auth(args: argparse.Namespace, env: Environment, redactor: RedactingFilt
 
 
 def cmd_sandbox(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    from .sandbox import run
+    from ..sandbox import run
 
     return run(args)
 

@@ -7,9 +7,9 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from .cli import Environment, ExitStatus
-from .config import Config
-from .result import Status
+from .env import Environment, ExitStatus
+from ..config import Config
+from ..result import Status
 
 SIDECAR = """<?xml version="1.0" encoding="UTF-8"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
@@ -23,13 +23,13 @@ SIDECAR = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def run_demo(env: Environment) -> int:
-    from .core import replace
-    from .resolve import resolve_photo_id
-    from .sandbox import Sandbox
-    from .transport import FlickrClient
+    from ..core import replace
+    from ..photoid.resolve import resolve_photo_id
+    from ..sandbox import Sandbox
+    from ..flickr.client import FlickrClient
 
     say = lambda text: (env.stderr.write(text + "\n"), env.stderr.flush())  # noqa: E731
-    data = resources.files(__package__) / "data"
+    data = resources.files("flickr_replace_plugin") / "data"
     with tempfile.TemporaryDirectory(prefix="flickr-replace-demo-") as tmp, \
             Sandbox(data_dir=Path(tmp) / "sandbox", port=0, ticket_delay=0.3) as sandbox:
         work = Path(tmp) / "photos"

@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 
 import requests
 
-from . import __version__
-from .config import Config
+from ..version import __version__
+from ..config import Config
 from .ratelimit import CallLimiter, ThrottledFile
 from .responses import FlickrFailure, UploadAnswer, parse_rest_json, parse_upload
-from .result import ResultError
+from ..result import ResultError
 
 log = logging.getLogger("flickr_replace.transport")
 USER_AGENT = f"flickr-replace/{__version__}"

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from .result import Origin, ResultError
+from ..result import Origin, ResultError
 
 # HTTP 401 plain-text oauth_problem values and the Flickr codes they stand for.
 OAUTH_PROBLEMS = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from .cli import Environment, ExitStatus
-from .config import Config, default_config_path, save_credentials
+from .env import Environment, ExitStatus
+from ..config import Config, default_config_path, save_credentials
 from .redact import RedactingFilter
-from .responses import FlickrFailure
+from ..flickr.responses import FlickrFailure
 
 
 def _ask(env: Environment, prompt: str, secret: bool = False) -> str:
@@ -55,7 +55,7 @@ def authorize(config: Config, env: Environment, redactor: RedactingFilter) -> in
     new = config.with_(api_key=api_key, api_secret=api_secret, oauth_token=access.get("oauth_token"),
                        oauth_token_secret=access.get("oauth_token_secret"))
     try:
-        from .transport import FlickrClient
+        from ..flickr.client import FlickrClient
 
         user = FlickrClient(new).test_login()
     except FlickrFailure as exc:

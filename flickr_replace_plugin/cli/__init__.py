@@ -3,34 +3,12 @@ so a host that starts the CLI once per photo pays little."""
 from __future__ import annotations
 
 import argparse
-import enum
 import os
 import signal
 import sys
-from dataclasses import dataclass, field
-from typing import IO, Any, Mapping, Sequence
+from typing import Any, Sequence
 
-
-class ExitStatus(enum.IntEnum):
-    OK = 0
-    FAILED = 1
-    USAGE = 2
-    INTERRUPTED = 130
-    TERMINATED = 143
-
-
-@dataclass
-class Environment:
-    """Where the CLI reads and writes: injectable, so tests need no patching."""
-
-    stdin: IO[str] = field(default_factory=lambda: sys.stdin)
-    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
-    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
-    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so results known so far are still printed."""
+from .env import Environment, ExitStatus, Terminated
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +17,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .argtypes import byte_size, positive_int, seconds
+    from ..argtypes import byte_size, positive_int, seconds
 
     def shared(default_verbose: Any, default_plugins: Any) -> argparse.ArgumentParser:
         """-v and --plugin, before or after the command; after it, SUPPRESS keeps the top level's value."""
@@ -53,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = shared(argparse.SUPPRESS, argparse.SUPPRESS)
     p = _Parser(prog="flickr-replace", parents=[shared(0, None)],
                 description="Replace photos already on Flickr with a newly exported file: same photo page, id, views, comments and faves.")
-    from . import __version__
+    from ..version import __version__
 
     p.add_argument("--version", action="version", version=f"flickr-replace {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -93,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("plugins", parents=[common], help="list loaded plugins and where they come from")
 
     sb = sub.add_parser("sandbox", parents=[common], help="run a local Flickr-compatible server")
-    from .sandbox import add_arguments
+    from ..sandbox import add_arguments
 
     add_arguments(sb)
     sub.add_parser("demo", parents=[common], help="replace a sample photo on a built-in sandbox: no account needed")
@@ -102,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _photo_id(text: str) -> str:
-    from .sources.patterns import is_photo_id
+    from ..photoid.patterns import is_photo_id
 
     if not is_photo_id(text.strip()):
         raise argparse.ArgumentTypeError(
@@ -123,7 +101,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         if hasattr(sys.stdout, "reconfigure"):  # file names that are not UTF-8 print as their bytes, like ls
             sys.stdout.reconfigure(errors="surrogateescape")
     from .commands import run_command
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     try:
         return int(run_command(args, env, redactor))

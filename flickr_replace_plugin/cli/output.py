@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from typing import IO, Any
 
-from .result import ReplaceResult, Status
+from ..result import ReplaceResult, Status
 
 _SYMBOL = {Status.REPLACED: "replaced", Status.PENDING: "pending", Status.FAILED: "FAILED",
            Status.SKIPPED: "skipped", Status.DRY_RUN: "would replace"}
