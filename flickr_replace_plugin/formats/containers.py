@@ -24,7 +24,9 @@ MAX_READ = 4 * MAX_BLOCK  # metadata bytes read from one file, all blocks togeth
 MAX_FILL = 1 << 10  # JPEG fill bytes (0xFF) before a marker; a run of them is not an image
 
 IMAGE_DESCRIPTION, USER_COMMENT, XP_KEYWORDS = 270, 37510, 40094
+DATE_TIME_ORIGINAL = 36867
 EXIF_TEXT_TAGS = (IMAGE_DESCRIPTION, USER_COMMENT, XP_KEYWORDS)
+EXIF_TAGS = (*EXIF_TEXT_TAGS, DATE_TIME_ORIGINAL)  # what is read of EXIF: the text tags and the date taken
 _TIFF_XMP, _TIFF_IPTC = 700, 33723
 
 _JPEG_EXIF = b"Exif\x00\x00"
@@ -40,7 +42,7 @@ class Embedded:
 
     format: str  # jpeg, tiff, png, webp, heif; "" when not an image container we read
     xmp: tuple[bytes, ...] = ()
-    exif: TiffTags | None = None  # EXIF_TEXT_TAGS only
+    exif: TiffTags | None = None  # EXIF_TAGS only
     iptc: bytes | None = None  # IPTC IIM datasets
     problems: tuple[str, ...] = ()
 
@@ -63,7 +65,7 @@ class _Found:
     def add_exif(self, block: bytes) -> None:
         if self.exif is None:
             block = block[len(_JPEG_EXIF):] if block.startswith(_JPEG_EXIF) else block
-            self.exif = self.tiff(io.BytesIO(block), EXIF_TEXT_TAGS, "EXIF")
+            self.exif = self.tiff(io.BytesIO(block), EXIF_TAGS, "EXIF")
 
     def tiff(self, fh: BinaryIO, wanted: tuple[int, ...], label: str) -> TiffTags | None:
         try:
@@ -201,10 +203,10 @@ def photoshop_iptc(data: bytes) -> bytes | None:
     return None
 
 
-# --- TIFF and TIFF-based raws: tags 700 (XMP), 33723 (IPTC), and the EXIF text tags --------------
+# --- TIFF and TIFF-based raws: tags 700 (XMP), 33723 (IPTC), and the EXIF tags --------------
 
 def _tiff(fh: BinaryIO, found: _Found) -> None:
-    tags = found.tiff(fh, (_TIFF_XMP, _TIFF_IPTC, *EXIF_TEXT_TAGS), "TIFF")
+    tags = found.tiff(fh, (_TIFF_XMP, _TIFF_IPTC, *EXIF_TAGS), "TIFF")
     if tags is None:
         return
     if _TIFF_XMP in tags.values:

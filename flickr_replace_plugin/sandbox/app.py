@@ -6,14 +6,20 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
+
+from ..formats.sniff import sniff_format
 
 from .api import FlickrApi
 from .control import peak_rss_kb
 from .faults import FaultQueue
 from .requestlog import RequestLog
 from .server import SandboxServer
-from .store import Photo, Store
+from .datadir import claim
+from .records import Photo
+from .sizes import available, source
+from .static import Renditions
+from .store import Store
 
 FILE_CHUNK = 1 << 20
 
@@ -42,10 +48,11 @@ class Sandbox:
         self.host = host
         self.port = port
         self.latency = latency or 0.0
-        self.store = Store(self.data_dir)
+        self.store = Store(claim(self.data_dir) if data_dir is not None else self.data_dir)
         self.faults = FaultQueue()
         self.log = RequestLog()
         self.api = FlickrApi(self.store, self.faults, max_bytes, ticket_delay)
+        self.renditions = Renditions()
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -106,11 +113,44 @@ class Sandbox:
     def max_bytes(self, value: int) -> None:
         self.api.max_bytes = value
 
-    def add_photo(self, data: bytes | str | os.PathLike, filename: str | None = None, title: str = "") -> str:
-        """Seed a photo owned by the sandbox's user (bytes or a path); returns its id."""
+    def add_photo(self, data: bytes | str | os.PathLike, filename: str | None = None, title: str = "", *,
+                  owner: str | None = None, media: str | None = None, description: str = "",
+                  tags: Iterable[str] = (), is_public: bool = True, is_friend: bool = False,
+                  is_family: bool = False, date_taken: str | None = None) -> str:
+        """Seed a photo (bytes or a path) with none of Flickr's checks; returns its id.
+
+        `owner`: a username or nsid of another user (created on first use); default the sandbox's
+        own user. `media="video"` makes a video whatever the bytes. `date_taken`
+        ('YYYY-MM-DD HH:MM:SS') overrides the file's EXIF DateTimeOriginal.
+        """
         if filename is None:
             filename = "photo.jpg" if isinstance(data, bytes) else os.path.basename(os.fspath(data))
-        return self.store.add_photo(_chunks(data), filename, title).id
+        meta = {"owner": owner, "media": media, "description": description, "tags": list(tags),
+                "is_public": int(is_public), "is_friend": int(is_friend), "is_family": int(is_family),
+                "taken": date_taken}
+        return self.store.add_photo(_chunks(data), filename, title, **meta).id
+
+    def seed(self, n: int, data: bytes | str | os.PathLike | None = None, *,
+             filename: str = "IMG_{i:05d}.jpg", title: str | Callable[[int], str] | None = None,
+             date_taken: str | Callable[[int], str | None] | None = None, owner: str | None = None,
+             is_public: bool = True, tags: Iterable[str] = (), description: str = "") -> list[str]:
+        """Add `n` photos at once (an account of thousands in well under a second); their ids, oldest first.
+
+        Every photo holds the same picture (`data`, default the packaged sample JPEG), uploaded one
+        second apart. `filename`, `title` and `date_taken` may hold `{i}` (0..n-1) or be
+        callables of i; `title` None is Flickr's default, the file name's stem.
+        """
+        if data is None:
+            data = Path(__file__).resolve().parent.parent / "data" / "sample.jpg"
+
+        def pick(value: Any, i: int) -> Any:
+            return value(i) if callable(value) else value.format(i=i) if isinstance(value, str) else value
+
+        upload = self.store.receive(_chunks(data), "seed")
+        tag_list = list(tags)
+        return self.store.seed(n, upload, sniff_format(upload.head), lambda i: {
+            "filename": pick(filename, i), "title": pick(title, i), "taken": pick(date_taken, i) or "",
+            "owner": owner, "is_public": int(is_public), "tags": list(tag_list), "description": description})
 
     def photo(self, photo_id: str) -> Photo:
         """A copy of the photo's record (raises KeyError for an unknown id)."""
@@ -119,6 +159,27 @@ class Sandbox:
         if photo is None:
             raise KeyError(photo_id)
         return photo
+
+    def photo_bytes(self, photo_id: str) -> bytes:
+        """The bytes the photo holds now: its current original, exactly as stored."""
+        return self.photo(photo_id).data_path.read_bytes()
+
+    def update_photo(self, photo_id: str, **fields: Any) -> Photo:
+        """Change a photo's record as an edit on Flickr would (title, description, tags, is_public,
+        taken, ...); its lastupdate moves. Raises KeyError for an unknown id."""
+        return self.store.update_photo(str(photo_id), fields)
+
+    def user(self, who: str | None = None) -> dict[str, str]:
+        """{nsid, username, fullname} of the sandbox's user, or of another user (created on first use)."""
+        return dict(self.store.person(self.store.user_for(who)) or {})
+
+    def static_url(self, photo_id: str, label: str = "Original") -> str:
+        """The address getSizes gives for this size ('Square', 'Small', 'Medium', 'Large', 'Original', ...)."""
+        photo = self.photo(photo_id)
+        size = next((s for s in available(photo) if s.label == label), None)
+        if size is None:
+            raise KeyError(f"photo {photo_id} has no size {label!r}")
+        return source(self.base_url, photo, size)
 
     # -- what happened -------------------------------------------------------------------------------
     @property

@@ -5,27 +5,32 @@
 | `GET /_sandbox/stats`            | request and REST call counts, photos, tickets, faults, RSS |
 | `GET /_sandbox/requests`         | the request log as JSON (`DELETE` clears it)              |
 | `POST /_sandbox/faults`          | queue a fault `{"kind", "count", "scope", "method", ...}` (or a list); `GET` lists, `DELETE` clears |
-| `POST /_sandbox/photos?filename=N` | seed a photo from the raw body; answers its record      |
-| `GET /_sandbox/photos/ID`        | a photo's record (secrets, sha256, size, replacements)    |
+| `POST /_sandbox/photos?filename=N` | seed a photo from the raw body; answers its record. More |
+|                                  | query fields: `title`, `owner` (another user's name), `media=video`, |
+|                                  | `description`, `tags` (Flickr's syntax), `is_public`/`is_friend`/`is_family` (0/1), `date_taken` |
+| `POST /_sandbox/seed?n=N`        | add N photos holding the raw body's picture (or the sample); `title`, `filename`, `date_taken` may hold `{i}`; answers the ids |
+| `GET /_sandbox/photos/ID`        | a photo's record (secrets, sha256, size, replacements, owner, dates) |
+| `GET /_sandbox/photos/ID/bytes`  | the bytes the photo holds now                              |
 
 These are not Flickr's: they are never logged, never delayed, and need no signature.
 """
 from __future__ import annotations
 
 import json
-import resource
+import sys
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, parse_qsl
 
 from .multipart import BodyReader
 from .replies import Reply
-from .store import Photo, record
+from .records import Photo, record, split_tags
 
 if TYPE_CHECKING:
     from .app import Sandbox
 
 PREFIX = "/_sandbox/"
 MAX_JSON = 1 << 20
+MAX_SEED = 64 << 20  # the one picture a seeded account's photos share
 
 
 def photo_json(photo: Photo) -> dict[str, Any]:
@@ -55,19 +60,41 @@ def handle(sandbox: "Sandbox", method: str, url: SplitResult, reader: BodyReader
             sandbox.faults.clear()
         return Reply.json(sandbox.faults.pending())
     if what == "photos" and method == "POST":
+        flags = {k: int(query[k] == "1") for k in ("is_public", "is_friend", "is_family") if k in query}
         photo = sandbox.store.add_photo(iter(reader.read, b""), query.get("filename", "photo.jpg"),
-                                        query.get("title", ""))
+                                        query.get("title", ""), owner=query.get("owner"), media=query.get("media"),
+                                        description=query.get("description"), tags=split_tags(query.get("tags", "")),
+                                        taken=query.get("date_taken"), **flags)
         return Reply.json(photo_json(photo))
+    if what == "seed" and method == "POST":
+        data = reader.read_all(MAX_SEED) or None
+        try:
+            count = int(query.get("n", "0"))
+        except ValueError:
+            count = -1
+        if count < 0:
+            return Reply.json({"error": "n must be a count"}, 400)
+        fields = {k: query[k] for k in ("filename", "title", "date_taken", "owner") if k in query}
+        return Reply.json(sandbox.seed(count, data, **fields))
     if what.startswith("photos/") and method == "GET":
+        photo_id, _, part = what.split("/", 1)[1].partition("/")
         sandbox.store.settle()
-        photo = sandbox.store.photo(what.split("/", 1)[1])
-        return Reply.json(photo_json(photo)) if photo else Reply.json({"error": "no such photo"}, 404)
+        photo = sandbox.store.photo(photo_id)
+        if photo is None or part not in ("", "bytes"):
+            return Reply.json({"error": "no such photo"}, 404)
+        if part == "bytes":
+            return Reply(200, b"", "application/octet-stream", stream=open(photo.data_path, "rb"))
+        return Reply.json(photo_json(photo))
     reader.discard()
     return Reply.json({"error": f"unknown sandbox endpoint {method} {url.path}"}, 404)
 
 
 def peak_rss_kb() -> int:
-    """This process's peak RSS. VmHWM, not ru_maxrss: the latter keeps a forking parent's peak across exec."""
+    """This process's peak RSS in kB (0 where it cannot be read).
+
+    VmHWM, not ru_maxrss, where there is /proc: the latter keeps a forking parent's peak across
+    exec. ru_maxrss is kB on Linux but bytes on macOS; Windows has no `resource` module at all.
+    """
     try:
         with open("/proc/self/status", encoding="ascii") as fh:
             for line in fh:
@@ -75,4 +102,9 @@ def peak_rss_kb() -> int:
                     return int(line.split()[1])
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        import resource
+    except ImportError:
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak

@@ -15,9 +15,12 @@ proxies, dropped connections, slow answers, failed tickets) on demand and in a k
 |                    | (default 105), or HTTP `status` when given                    |                  |
 | `ticket_fail`      | the next async ticket ends `complete="2"`                     | replace, upload  |
 | `ticket_invalid`   | the next async ticket is reported `invalid="1"`               | replace, upload  |
+| `truncate`         | an image file answers its full Content-Length but sends only  | static           |
+|                    | `after_bytes` (default half) of it, then closes               |                  |
 
-`scope` narrows or widens where a fault applies: `replace`, `upload`, `rest`, `oauth`, a list of
-these, or `any`. `method` restricts a fault to one REST method (`*`: any).
+`scope` narrows or widens where a fault applies: `replace`, `upload`, `rest`, `oauth`, `static`
+(the image files; `http`, `slow`, `drop_after_body` and `truncate` apply there), a list of these,
+or `any`. `method` restricts a fault to one REST method (`*`: any).
 """
 from __future__ import annotations
 
@@ -28,7 +31,8 @@ from typing import Any, Collection, Iterable, Mapping
 
 UPLOADS = frozenset({"replace", "upload"})
 REST = frozenset({"rest"})
-ALL_SCOPES = UPLOADS | REST | {"oauth"}
+STATIC = frozenset({"static"})
+ALL_SCOPES = UPLOADS | REST | {"oauth"} | STATIC
 CHECK_TICKETS = "flickr.photos.upload.checkTickets"
 
 DEFAULT_SCOPES: dict[str, frozenset[str]] = {
@@ -40,6 +44,7 @@ DEFAULT_SCOPES: dict[str, frozenset[str]] = {
     "rest_error": REST,
     "ticket_fail": UPLOADS,
     "ticket_invalid": UPLOADS,
+    "truncate": STATIC,
 }
 KINDS = frozenset(DEFAULT_SCOPES)
 

@@ -78,7 +78,7 @@ class Verifier:
     def __init__(self, consumer_secret: SecretLookup, clock: Callable[[], float] = time.time) -> None:
         self.consumer_secret = consumer_secret
         self.clock = clock
-        self._nonces: dict[tuple[str, str], float] = {}
+        self._nonces: dict[tuple[str, str, str, str], float] = {}
         self._lock = threading.Lock()
 
     def verify(self, request: Request, token_secret: SecretLookup, need_token: bool) -> Signed:
@@ -116,7 +116,7 @@ class Verifier:
         expected = sign_hmac_sha1_with_client(base, _Secrets(consumer_secret, owner_secret))
         if not hmac.compare_digest(expected.encode(), oauth["oauth_signature"].encode()):
             raise OAuthProblem("signature_invalid", debug_sbs=base)
-        self._use_nonce(key, oauth["oauth_nonce"], now)
+        self._use_nonce((key, token or "", oauth["oauth_timestamp"], oauth["oauth_nonce"]), now)
         return Signed(key, token, names, where or "header", oauth)
 
     @staticmethod
@@ -131,10 +131,12 @@ class Verifier:
                                                signature.normalize_parameters(params))
         return base, frozenset(name for name, _ in params)
 
-    def _use_nonce(self, consumer_key: str, nonce: str, now: float) -> None:
+    def _use_nonce(self, key: tuple[str, str, str, str], now: float) -> None:
+        """RFC 5849 3.3: a nonce is unique per timestamp, consumer key and token combination, so the
+        same nonce with another token or timestamp is a different request (Perl Flickr::API relies on it)."""
         with self._lock:
-            if (consumer_key, nonce) in self._nonces:
+            if key in self._nonces:
                 raise OAuthProblem("nonce_used")
             if len(self._nonces) > 10_000:  # forget what the timestamp check refuses anyway
                 self._nonces = {k: t for k, t in self._nonces.items() if now - t <= 2 * WINDOW}
-            self._nonces[(consumer_key, nonce)] = now
+            self._nonces[key] = now

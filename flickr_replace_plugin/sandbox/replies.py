@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, BinaryIO, Mapping
 from xml.sax.saxutils import escape, quoteattr
 
 from ..result import FLICKR_CODES
@@ -15,6 +15,15 @@ from .oauth import OAuthProblem, Signed
 
 XML_TYPE = "text/xml; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
+
+
+class Fail(Exception):
+    """A Flickr error answer: `<err code=.. msg=..>` or its JSON twin."""
+
+    def __init__(self, code: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 @dataclass
@@ -25,6 +34,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     close: bool = False  # close the connection after answering
     drop: bool = False  # close the connection without answering at all
+    stream: BinaryIO | None = None  # a body streamed (and closed) from this open file instead of `body`
+    cut_after: int | None = None  # send only this many bytes of the body, then close (a fault)
     signed: Signed | None = None  # for the request log
     error_code: int | None = None
     oauth_problem: str | None = None

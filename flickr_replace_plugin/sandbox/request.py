@@ -153,25 +153,32 @@ def read_request(method: str, target: str, headers: Message, reader: BodyReader,
         boundary = headers.get_param("boundary")
         if not isinstance(boundary, str) or not boundary:
             raise BodyError("multipart body without a boundary")
-        sinks: list[UploadSink] = []
+        # The file is the first `photo` part that carries a file name; a plain text field named
+        # `photo` (some clients send one before the file) is the file only when no part has a name.
+        sinks: dict[bool, UploadSink] = {}
 
         def sink_for(name: str, filename: str | None) -> UploadSink | NullSink | None:
             if name != PHOTO_FIELD:
                 return None
-            if sinks:
+            named = filename is not None
+            if named in sinks:
                 return NullSink()
-            sinks.append(UploadSink(incoming, filename))
-            return sinks[0]
+            sinks[named] = UploadSink(incoming, filename)
+            return sinks[named]
 
         try:
             request.form = parse_multipart(reader.read, boundary.encode("latin-1"), sink_for)
             reader.discard()  # the epilogue: the declared length must arrive in full
         except BaseException:
-            for sink in sinks:
+            for sink in sinks.values():
                 sink.abandon()
             raise
-        if sinks:
-            request.photo = sinks[0].finish()
+        chosen = sinks.get(True) or sinks.get(False)
+        for sink in sinks.values():
+            if sink is not chosen:
+                sink.abandon()
+        if chosen is not None:
+            request.photo = chosen.finish()
     elif ctype == "application/x-www-form-urlencoded" or reader.length == 0:
         body = reader.read_all(MAX_FORM_BYTES).decode("utf-8", "replace")
         request.form = parse_qsl(body, keep_blank_values=True, errors="replace")

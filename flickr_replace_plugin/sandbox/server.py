@@ -6,6 +6,7 @@ is read (streaming the photo to disk), and only then is anything decided or chan
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 import threading
@@ -15,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
-from . import control
+from . import control, static
 from .faults import Fault
 from .multipart import BodyError, BodyReader
 from .replies import XML, Format, Reply
@@ -102,6 +103,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _flickr(self, sandbox: "Sandbox", url: SplitResult, reader: BodyReader) -> Reply:
         route = ROUTES.get(url.path.rstrip("/"))
+        if route is None and static.PATTERN.match(url.path):
+            route = "static"
         if route is None:
             reader.discard()
             return Reply.text(404, "Not Found\n")
@@ -118,7 +121,10 @@ class Handler(BaseHTTPRequestHandler):
         return reply
 
     def _exchange(self, sandbox: "Sandbox", route: str, reader: BodyReader, entry: dict[str, Any]) -> Reply:
-        scope = route if route in ("replace", "upload", "rest") else "oauth"
+        scope = route if route in ("replace", "upload", "rest", "static") else "oauth"
+        if route == "static":
+            reader.discard()
+            return self._static(sandbox, entry)
         fault = sandbox.faults.take({"drop_before_body"}, scope)
         if fault is not None:
             entry["faults"].append(fault.kind)
@@ -146,6 +152,23 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             request.discard_photo()
 
+    def _static(self, sandbox: "Sandbox", entry: dict[str, Any]) -> Reply:
+        """An image file; faults can slow it, fail it, drop it or cut it short (`truncate`)."""
+        path = urlsplit(self.path).path
+        slow = sandbox.faults.take({"slow"}, "static")
+        if slow is not None:
+            entry["faults"].append(slow.kind)
+            time.sleep(float(slow.opt("seconds", 2.0)))
+        fault = sandbox.faults.take({"http", "drop_after_body", "truncate"}, "static")
+        if fault is not None:
+            entry["faults"].append(fault.kind)
+            if fault.kind != "truncate":
+                return fault_reply(fault, "static", None)
+        reply = static.serve(sandbox.store, sandbox.renditions, path) or Reply.text(404, "Not Found\n")
+        if fault is not None and reply.status == 200:
+            reply.cut_after = int(fault.opt("after_bytes", body_length(reply) // 2))
+        return reply
+
     def _send(self, reply: Reply) -> None:
         if reply.drop:
             self.close_connection = True
@@ -153,19 +176,29 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
+            self.send_header("Content-Length", str(body_length(reply)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)
-            if reply.close:
+            if reply.close or reply.cut_after is not None:
                 self.send_header("Connection", "close")
                 self.close_connection = True
             self.end_headers()
-            self.wfile.write(reply.body)
+            if reply.stream is not None:
+                self.connection.sendfile(reply.stream, count=reply.cut_after)
+            else:
+                self.wfile.write(reply.body if reply.cut_after is None else reply.body[:reply.cut_after])
         except OSError:
             self.close_connection = True
+        finally:
+            if reply.stream is not None:
+                reply.stream.close()
 
 
-def fault_reply(fault: Fault, route: str, request: Request) -> Reply:
+def body_length(reply: Reply) -> int:
+    return os.fstat(reply.stream.fileno()).st_size if reply.stream is not None else len(reply.body)
+
+
+def fault_reply(fault: Fault, route: str, request: Request | None) -> Reply:
     """The answer an injected fault gives instead of Flickr's real one."""
     if fault.kind == "drop_after_body":
         return Reply(drop=True)
@@ -175,5 +208,5 @@ def fault_reply(fault: Fault, route: str, request: Request) -> Reply:
         reason = HTTP_REASONS.get(status, "Error")
         page = f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>\n"
         return Reply(status, page.encode(), "text/html; charset=utf-8")
-    fmt = Format.of(request.fields) if route == "rest" else XML
+    fmt = Format.of(request.fields) if route == "rest" and request is not None else XML
     return fmt.fail(int(fault.opt("code", 105)), fault.opts.get("message"))
