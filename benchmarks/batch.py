@@ -19,7 +19,7 @@ from pathlib import Path
 
 from common import SandboxProcess, Targets, cli_command, compile_package, fail, run_measured, table, write_photo
 
-from flickr_replace_plugin.argtypes import byte_size
+from flickr_replace_plugin.cli.argtypes import byte_size
 
 REST_PER_PHOTO = 1.2
 SPEEDUP = 5.0

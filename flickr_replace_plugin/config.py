@@ -4,7 +4,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import stat
-from dataclasses import dataclass, fields, replace
+import sys
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
@@ -21,6 +22,53 @@ ENV_NAMES = {
     "base_url": "FLICKR_REPLACE_BASE_URL",
 }
 SECRET_KEYS = ("api_secret", "oauth_token_secret")
+ENV_CONFIG = "FLICKR_REPLACE_CONFIG"
+ENV_STATE_DIR = "FLICKR_REPLACE_STATE_DIR"
+
+
+@dataclass(frozen=True)
+class UserDirs:
+    """Where this tool keeps a user's files, worked out once from one environment mapping.
+
+    Only that mapping is read (never os.environ behind its back), so a caller that injects an
+    environment (the CLI's tests, a host) decides every path the tool writes under.
+    """
+
+    config_file: Path
+    state: Path
+    cache: Path
+    data: Path
+
+    @property
+    def backups(self) -> Path:
+        return self.data / "backups"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "UserDirs":
+        config, state, cache, data = _platform_dirs(env)
+        config_file = Path(env[ENV_CONFIG]) if env.get(ENV_CONFIG) else config / "config.yaml"
+        state = Path(env[ENV_STATE_DIR]) if env.get(ENV_STATE_DIR) else state
+        return cls(config_file, state, cache, data)
+
+
+def _platform_dirs(env: Mapping[str, str]) -> tuple[Path, Path, Path, Path]:
+    """(config, state, cache, data) dirs as platformdirs names them, read from `env` alone."""
+    if sys.platform == "win32":  # known-folder API, not the environment
+        import platformdirs
+
+        return tuple(Path(getattr(platformdirs, f"user_{kind}_dir")(APP))  # type: ignore[return-value]
+                     for kind in ("config", "state", "cache", "data"))
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    if sys.platform == "darwin":
+        support = home / "Library" / "Application Support" / APP
+        return support, support, home / "Library" / "Caches" / APP, support
+
+    def xdg(name: str, default: str) -> Path:
+        value = env.get(name, "")
+        return Path(value if os.path.isabs(value) else home / default) / APP
+
+    return (xdg("XDG_CONFIG_HOME", ".config"), xdg("XDG_STATE_HOME", ".local/state"),
+            xdg("XDG_CACHE_HOME", ".cache"), xdg("XDG_DATA_HOME", ".local/share"))
 
 
 @dataclass(frozen=True)
@@ -62,6 +110,17 @@ class Config:
     jobs: int = 1
     state_dir: str | None = None   # where pending tickets are kept (default: the user state dir)
     path: str | None = None       # the config file these settings were read from
+    dirs: UserDirs | None = field(default=None, repr=False)  # the user dirs of the environment read
+
+    @property
+    def user_dirs(self) -> UserDirs:
+        """The dirs of the environment this config was loaded from (the process's for a bare Config)."""
+        return self.dirs or UserDirs.from_env(os.environ)
+
+    @property
+    def state_path(self) -> Path:
+        """Where pending tickets are kept: the `state_dir` setting, else the user state dir."""
+        return Path(self.state_dir).expanduser() if self.state_dir else self.user_dirs.state
 
     @property
     def endpoints(self) -> Endpoints:
@@ -83,27 +142,8 @@ class Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-_SETTINGS = {f.name: f.type for f in fields(Config) if f.name != "path"}
-
-
-def default_config_path(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    if env.get("FLICKR_REPLACE_CONFIG"):
-        return Path(env["FLICKR_REPLACE_CONFIG"])
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir(APP)) / "config.yaml"
-
-
-def state_dir(env: Mapping[str, str] | None = None, config: "Config | None" = None) -> Path:
-    if config is not None and config.state_dir:
-        return Path(config.state_dir)
-    env = os.environ if env is None else env
-    if env.get("FLICKR_REPLACE_STATE_DIR"):
-        return Path(env["FLICKR_REPLACE_STATE_DIR"])
-    from platformdirs import user_state_dir
-
-    return Path(user_state_dir(APP))
+NOT_SETTINGS = ("path", "dirs")  # Config fields no file or variable sets
+SETTINGS = {f.name: f.type for f in fields(Config) if f.name not in NOT_SETTINGS}
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -132,16 +172,16 @@ def read_config_file(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must be a YAML mapping of keys to values")
-    unknown = sorted(str(k) for k in data if k not in _SETTINGS)
+    unknown = sorted(str(k) for k in data if k not in SETTINGS)
     if unknown:
-        raise ConfigError(f"config file {path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(_SETTINGS)}")
+        raise ConfigError(f"config file {path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(SETTINGS)}")
     if any(data.get(k) for k in SECRET_KEYS) and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"config file {path} holds secrets and is readable by others; fix it with: chmod 600 {path}")
     return data
 
 
 def _coerce(key: str, value: Any, where: str) -> Any:
-    kind = _SETTINGS[key]
+    kind = SETTINGS[key]
     try:
         if value is None:
             return None
@@ -159,20 +199,21 @@ def _coerce(key: str, value: Any, where: str) -> Any:
 
 
 def load_config(env: Mapping[str, str] | None = None, plugins: Any = None) -> Config:
+    """The file's settings, then a host plugin's credentials, then the environment's: `env` is the
+    only environment read (os.environ when None)."""
     env = os.environ if env is None else env
-    path = default_config_path(env)
+    dirs = UserDirs.from_env(env)
+    path = dirs.config_file
     values: dict[str, Any] = {}
     for key, value in read_config_file(path).items():
         values[key] = _coerce(key, value, str(path))
     if plugins is not None:
-        supplied = plugins.first("flickr_credentials") or {}
-        if not isinstance(supplied, Mapping):
-            raise ConfigError(f"a flickr_credentials plugin answered {type(supplied).__name__}, not a mapping")
+        supplied = plugins.flickr_credentials() or {}
         values.update({k: str(v) for k, v in dict(supplied).items() if k in CREDENTIAL_KEYS and v})
     for key, name in ENV_NAMES.items():
         if env.get(name):
             values[key] = env[name]
-    config = Config(path=str(path), **values)
+    config = Config(path=str(path), dirs=dirs, **values)
     check_base_url(config.base_url)
     return config
 

@@ -5,15 +5,20 @@ import logging
 import random
 import threading
 import time
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-from .config import Config, load_config, state_dir
+from .config import Config
 from .errors import PluginError
 from .flickr.ratelimit import CallLimiter
-from .flickr.responses import FlickrFailure, TicketState
+from .flickr.responses import FlickrFailure, Ticket, TicketState
+from .options import RunOptions, run_options
+from .photoid.candidates import CALLER_SOURCES
 from .result import ReplaceResult, ResultError, Status
 from .scheduler import stream_results
 from .tickets import TicketStore, result_from_saved
+
+if TYPE_CHECKING:
+    from .plugins import Plugins
 
 log = logging.getLogger("flickr_replace.core")
 MAX_BACKOFF = 30.0
@@ -26,26 +31,20 @@ def backoff_delay(attempt: int, base: float) -> float:
 
 
 class Run:
-    """What one invocation shares across files: config, plugins, clients per thread, limits, tickets."""
+    """What one invocation shares across files: options, plugins, clients per thread, limits, tickets.
 
-    def __init__(self, config: Config | None = None, plugins: Any = None, *, async_: bool = True,
-                 wait: bool = True, dry_run: bool = False, metadata: Mapping[str, Any] | None = None,
-                 photo_id: str | None = None, timeout: float | None = None, record: bool | None = None,
-                 progress: Progress | None = None, on_wait: Callable[[float], None] | None = None) -> None:
-        from .plugins import get_plugins
+    The scheduler drives it through `upload`, `check_tickets`, `finish_ticket` and `after`
+    (its `Batch` protocol)."""
 
-        self.plugins = plugins or get_plugins()
-        self.config = config or load_config(plugins=self.plugins)
-        if not dry_run:
+    def __init__(self, options: RunOptions, plugins: "Plugins", *, progress: Progress | None = None,
+                 on_wait: Callable[[float], None] | None = None) -> None:
+        self.options, self.plugins, self.config = options, plugins, options.config
+        self.wait, self.timeout = options.wait, options.timeout
+        if not options.dry_run:
             self.config.require_credentials()
-        self.async_, self.wait, self.dry_run = async_, wait, dry_run
-        self.metadata = dict(metadata or {})
-        self.photo_id = photo_id
-        self.timeout = self.config.timeout if timeout is None else timeout
-        self.record = self.config.record if record is None else record
         self.progress = progress
         self.limiter = CallLimiter(self.config.calls_per_hour, on_wait=on_wait)
-        self.store = TicketStore(state_dir(config=self.config))
+        self.store = TicketStore(self.config.state_path)
         self._local = threading.local()
         self._clients: list[Any] = []
         self._limit_lock = threading.Lock()
@@ -90,7 +89,10 @@ class Run:
                 time.sleep(delay)
 
     # -- one file --------------------------------------------------------------------------------
-    def process(self, path: str) -> ReplaceResult:
+    def check_tickets(self, ticket_ids: list[str]) -> dict:
+        return self.retrying(lambda: self.client().check_tickets(ticket_ids))
+
+    def upload(self, path: str) -> ReplaceResult:
         """Everything up to the upload's answer; never raises for a per-file problem."""
         started = time.monotonic()
         result = ReplaceResult(path=str(path))
@@ -106,7 +108,6 @@ class Run:
             log.debug("unexpected error replacing %s", path, exc_info=True)
             result.fail(ResultError(f"unexpected {type(exc).__name__} while replacing {path} (-vv shows where)"))
         result.elapsed_s = time.monotonic() - started
-        result.extra["started"] = started
         return result
 
     def _process(self, result: ReplaceResult) -> None:
@@ -115,7 +116,9 @@ class Run:
         from .photoid.resolve import resolve_photo_id
 
         path = result.path
-        resolution = resolve_photo_id(path, metadata=self.metadata, photo_id=self.photo_id, plugins=self.plugins)
+        options = self.options
+        resolution = resolve_photo_id(path, metadata=options.metadata, photo_id=options.photo_id,
+                                      plugins=self.plugins)
         result.photo_id, result.source = resolution.photo_id, resolution.source
         checked = check_file(path)  # before the id's verdict: "no such file" says more than "no photo id"
         if isinstance(checked, ResultError):
@@ -125,20 +128,20 @@ class Run:
             result.fail(resolution.error)
             return
         result.bytes, kind = checked
-        limit, limit_error = (None, None) if self.dry_run else self.size_limit()
+        limit, limit_error = (None, None) if options.dry_run else self.size_limit()
         too_big = check_size(path, result.bytes, limit)
         if too_big is not None or limit_error is not None:
             result.fail(too_big or limit_error)
             return
-        options = {"async": self.async_, "wait": self.wait, "dry_run": self.dry_run, "source": result.source}
-        for plugin, reason in self.plugins.call_each("before_replace", path=path, photo_id=result.photo_id,
-                                                     options=options):
+        veto = self.plugins.before_replace(path, result.photo_id, options.for_plugins(result.source))
+        if veto is not None:
+            plugin, reason = veto
             result.status, result.error = Status.SKIPPED, ResultError(f"{reason} (plugin {plugin})")
             return
-        if self.dry_run:
+        if options.dry_run:
             result.status = Status.DRY_RUN
             return
-        fields = {"photo_id": result.photo_id, "async": "1" if self.async_ else "0"}
+        fields = {"photo_id": result.photo_id, "async": "1" if options.async_ else "0"}
         progress = self._progress_for(path, result.bytes)
 
         def upload():
@@ -176,7 +179,7 @@ class Run:
         return step
 
     def _maybe_record(self, result: ReplaceResult) -> None:
-        if self.record and result.source in ("argument", "metadata"):
+        if self.options.record and result.source in CALLER_SOURCES:
             from .sources.sidecar import record_photo_id
 
             try:
@@ -186,14 +189,17 @@ class Run:
                             getattr(exc, "strerror", None) or type(exc).__name__)
 
     # -- async tickets ----------------------------------------------------------------------------
-    def finish_ticket(self, result: ReplaceResult, state: TicketState | None) -> ReplaceResult:
-        """Turn a ticket's final state into the result; `None` means the wait timed out (still pending)."""
-        started = result.extra.get("started", time.monotonic())
+    def finish_ticket(self, result: ReplaceResult, state: TicketState | None, started: float) -> ReplaceResult:
+        """Turn a ticket's final state into the result; `None` means the wait timed out (still pending).
+
+        :param started: when the file's work began, for `elapsed_s`.
+        """
         if state is None:
             return result
-        if state.complete == 1 and state.photo_id and state.photo_id != result.photo_id:
+        done = state.status is Ticket.DONE
+        if done and state.photo_id and state.photo_id != result.photo_id:
             result.fail(ResultError(f"ticket {result.ticket_id} finished photo {state.photo_id}, not {result.photo_id}"))
-        elif state.complete == 1:
+        elif done:
             result.status = Status.REPLACED
             try:
                 result.secret, result.originalsecret = self.retrying(
@@ -202,7 +208,7 @@ class Run:
                 log.warning("photo %s replaced, but its new secrets are unknown: %s", result.photo_id,
                             exc.error.message)
             self._maybe_record(result)
-        elif state.complete == 2:
+        elif state.status is Ticket.FAILED:
             result.fail(ResultError.flickr(3, f"Flickr could not process the replacement (ticket {result.ticket_id})"))
         else:
             result.fail(ResultError.flickr(3, f"Flickr does not know ticket {result.ticket_id} (invalid)"))
@@ -210,7 +216,7 @@ class Run:
         return result
 
     def after(self, result: ReplaceResult) -> ReplaceResult:
-        for exc in self.plugins.notify("after_replace", result=result):
+        for exc in self.plugins.after_replace(result):
             log.warning("%s", exc)
             if result.status is Status.FAILED and result.error is None:
                 result.error = ResultError(str(exc))
@@ -218,17 +224,20 @@ class Run:
 
 
 def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata: Mapping[str, Any] | None = None,
-                 jobs: int = 1, async_: bool = True, wait: bool = True, dry_run: bool = False,
-                 config: Config | None = None, plugins: Any = None, timeout: float | None = None,
-                 record: bool | None = None, progress: Progress | None = None,
-                 on_wait: Callable[[float], None] | None = None) -> Iterator[ReplaceResult]:
+                 async_: bool = True, wait: bool = True, dry_run: bool = False, config: Config | None = None,
+                 plugins: "Plugins | None" = None, progress: Progress | None = None,
+                 on_wait: Callable[[float], None] | None = None, **settings: Any) -> Iterator[ReplaceResult]:
     """Replace many files; results come as they finish, and one bad path never stops the rest.
 
+    `settings` are config keys for this run (`jobs`, `timeout`, `record`, `retries`,
+    `limit_rate`, ...); left out or None, the config's value holds, as on the command line.
     A ticket is unsaved once its final result has been taken: stop early, and the rest stay
     saved for `finish_saved_tickets` (`flickr-replace tickets`)."""
-    run = Run(config, plugins, async_=async_, wait=wait, dry_run=dry_run, metadata=metadata, photo_id=photo_id,
-              timeout=timeout, record=record, progress=progress, on_wait=on_wait)
-    return stream_results(run, [str(p) for p in paths], jobs)
+    plugins = plugins or _default_plugins()
+    options = run_options(config, plugins, async_=async_, wait=wait, dry_run=dry_run, photo_id=photo_id,
+                          metadata=metadata, **settings)
+    run = Run(options, plugins, progress=progress, on_wait=on_wait)
+    return stream_results(run, [str(p) for p in paths], options.jobs)
 
 
 def replace(path: str, photo_id: str | None = None, metadata: Mapping[str, Any] | None = None, *,
@@ -239,12 +248,20 @@ def replace(path: str, photo_id: str | None = None, metadata: Mapping[str, Any] 
     return result
 
 
-def finish_saved_tickets(*, wait: bool = True, config: Config | None = None, plugins: Any = None,
+def finish_saved_tickets(*, wait: bool = True, config: Config | None = None, plugins: "Plugins | None" = None,
                          timeout: float | None = None) -> Iterator[ReplaceResult]:
     """Finish the tickets an earlier run left pending (`flickr-replace tickets`)."""
-    run = Run(config, plugins, timeout=timeout if wait else 0.0)
+    plugins = plugins or _default_plugins()
+    run = Run(run_options(config, plugins, wait=wait, timeout=timeout if wait else 0.0), plugins)
     saved = [result_from_saved(e) for e in run.store.load().values() if e.get("ticket_id")]
     if not saved:
         run.close()
         return iter(())
     return stream_results(run, [], 1, resumed=saved)
+
+
+def _default_plugins() -> "Plugins":
+    """The process environment's plugins, loaded on first use (pluggy stays out of a bare import)."""
+    from .plugins import get_plugins
+
+    return get_plugins()

@@ -7,17 +7,20 @@ import inspect
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import pluggy
 
 from . import hookspecs
 from .errors import ConfigError, PluginError
 
+if TYPE_CHECKING:
+    from .result import ReplaceResult
+
 # Every built-in photo-id source, in the contract's order (the order only matters for listing:
-# the resolver ranks candidates by their source, not by call order).
+# the resolver ranks candidates by their source, not by call order). The caller's own id is no
+# source: the resolver takes it before asking any.
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "flickr_replace_plugin.photoid.caller",
     "flickr_replace_plugin.sources.sidecar",
     "flickr_replace_plugin.sources.xmp",
     "flickr_replace_plugin.sources.exif",
@@ -74,7 +77,7 @@ class Plugins:
         except (pluggy.PluginValidationError, ValueError) as exc:
             raise ConfigError(f"plugin {name!r} ({origin}) is invalid: {_one_line(exc)}") from None
         wrappers = [hook for hook, impl in self._hooks_of(plugin) if impl.wrapper or impl.hookwrapper]
-        if wrappers:  # call_each calls implementations one by one, which a wrapper cannot follow
+        if wrappers:  # _each calls implementations one by one, which a wrapper cannot follow
             self.pm.unregister(plugin)
             raise ConfigError(f"plugin {name!r} ({origin}): hook wrappers are not supported ({', '.join(wrappers)})")
         self._origins[name] = origin
@@ -108,45 +111,61 @@ class Plugins:
     def is_builtin(self, name: str) -> bool:
         return self._origins.get(name) == BUILTIN
 
-    def call_each(self, hook: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-        """Call every implementation of `hook` in pluggy's order, yielding (plugin name, non-None result).
+    # -- one typed method per hook: the core never names a hook by a string ----------------------
+    def find_photo_id(self, path: str, metadata: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+        """Every plugin's answer for `path`, as (plugin name, non-None answer), in pluggy's order.
 
-        Unlike ``pm.hook.X(...)`` this knows which plugin answered, and a plugin that raises
-        becomes a PluginError naming it instead of an anonymous traceback.
+        A plugin that raises becomes a PluginError naming it (the file fails, the batch goes on).
         """
-        for impl in self._call_order(hook):
-            value = _call(impl, hook, kwargs)
-            if value is not None:
-                yield impl.plugin_name, value
+        return self._each(self.pm.hook.find_photo_id, {"path": path, "metadata": metadata})
 
-    def notify(self, hook: str, **kwargs: Any) -> list[PluginError]:
-        """Call every implementation of a notification hook (`after_replace`), returning the errors.
+    def before_replace(self, path: str, photo_id: str, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        """The first veto as (plugin name, reason), or None to go on."""
+        for name, reason in self._each(self.pm.hook.before_replace,
+                                       {"path": path, "photo_id": photo_id, "options": options}):
+            return name, str(reason)
+        return None
 
-        One raising plugin does not keep the others from seeing the result.
-        """
+    def after_replace(self, result: "ReplaceResult") -> list[PluginError]:
+        """Show every plugin the final result; one raising does not keep the others from seeing it."""
         errors: list[PluginError] = []
-        for impl in self._call_order(hook):
+        for impl in self._call_order(self.pm.hook.after_replace):
             try:
-                _call(impl, hook, kwargs)
+                _call(impl, self.pm.hook.after_replace.name, {"result": result})
             except PluginError as exc:
                 errors.append(exc)
         return errors
 
-    def _call_order(self, hook: str) -> list[pluggy.HookImpl]:
-        return list(reversed(getattr(self.pm.hook, hook).get_hookimpls()))  # pluggy keeps them reversed
+    def flickr_credentials(self) -> Mapping[str, Any] | None:
+        """A host store's credentials: the first non-None answer.
 
-    def first(self, hook: str, **kwargs: Any) -> Any:
-        """The first non-None answer of a run-level hook (`flickr_credentials`).
-
-        Such a hook runs before any file is looked at, so a plugin raising there is a configuration
-        error (exit 2 with its name), not a per-file failure.
+        It runs before any file is looked at, so a plugin raising or answering nonsense is a
+        configuration error (exit 2 with its name), not a per-file failure.
         """
         try:
-            for _, value in self.call_each(hook, **kwargs):
+            for name, value in self._each(self.pm.hook.flickr_credentials, {}):
+                if not isinstance(value, Mapping):
+                    raise ConfigError(f"plugin {name!r} answered flickr_credentials with "
+                                      f"{type(value).__name__}, not a mapping")
                 return value
         except PluginError as exc:
             raise ConfigError(str(exc)) from exc
         return None
+
+    def _each(self, hook: pluggy.HookCaller, kwargs: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+        """Call every implementation in pluggy's order, yielding (plugin name, non-None result).
+
+        Unlike calling ``pm.hook.X(...)`` this knows which plugin answered, and a plugin that
+        raises becomes a PluginError naming it instead of an anonymous traceback.
+        """
+        for impl in self._call_order(hook):
+            value = _call(impl, hook.name, kwargs)
+            if value is not None:
+                yield impl.plugin_name, value
+
+    @staticmethod
+    def _call_order(hook: pluggy.HookCaller) -> list[pluggy.HookImpl]:
+        return list(reversed(hook.get_hookimpls()))  # pluggy keeps them reversed
 
 
 def _call(impl: pluggy.HookImpl, hook: str, kwargs: Mapping[str, Any]) -> Any:

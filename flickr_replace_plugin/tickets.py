@@ -115,8 +115,9 @@ class TicketPoller:
             return float("inf")
         return max(0.0, min(w.next_poll for w in self.waiting.values()) - time.monotonic())
 
-    def poll(self) -> list[tuple[ReplaceResult, TicketState | None]]:
-        """One round. Returns finished tickets with their state, and timed-out ones with None."""
+    def poll(self) -> list[tuple[ReplaceResult, TicketState | None, float]]:
+        """One round: finished tickets with their state, timed-out ones with None, each with the
+        time its file's work began."""
         ids = list(self.waiting)
         states: dict[str, TicketState] = {}
         try:
@@ -126,14 +127,14 @@ class TicketPoller:
         except FlickrFailure as exc:  # checkTickets itself failed: ask again later, until the timeout
             log.warning("checking tickets failed: %s", exc.error.message)
         now = time.monotonic()
-        done: list[tuple[ReplaceResult, TicketState | None]] = []
+        done: list[tuple[ReplaceResult, TicketState | None, float]] = []
         for tid in ids:
             w = self.waiting[tid]
             state = states.get(tid)
             if state is not None and state.done:
-                done.append((self.waiting.pop(tid).result, state))
+                done.append((self.waiting.pop(tid).result, state, w.started))
             elif now - w.started >= self.timeout:
-                done.append((self.waiting.pop(tid).result, None))
+                done.append((self.waiting.pop(tid).result, None, w.started))
             else:
                 w.interval = min(w.interval * 2, MAX_INTERVAL)
                 w.next_poll = min(now + w.interval, w.started + self.timeout)

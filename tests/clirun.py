@@ -1,23 +1,32 @@
-"""Running the real `flickr-replace` command, and what no run of it may ever print.
+"""Running the `flickr-replace` command, and what no run of it may ever print.
 
-Every run through `cli` or `Started.finish` is checked on the spot: no traceback, and none of the
-secrets it was given (the consumer secret, the token secret), no OAuth signature and no unmasked
-`oauth_token_secret` / `oauth_verifier` / `oauth_signature` field in its stdout or stderr, at
-whatever verbosity.
+`cli` runs it in this process through `main(argv, Environment(...))`: the environment mapping a
+test gives is all the command sees (its own config, state and user dirs), so no test reaches a
+real user's files. `cli(..., process=True)` and `Started` run the real console command where a
+process matters (signals, stdout's encoding, the entry point).
+
+Every run is checked on the spot: no traceback, and none of the secrets it was given (the
+consumer secret, the token secret), no OAuth signature and no unmasked `oauth_token_secret` /
+`oauth_verifier` / `oauth_signature` field in its stdout or stderr, at whatever verbosity.
 """
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import yaml
+
+from flickr_replace_plugin.cli import Environment, main
 
 Arg = str | bytes
 RESULT_KEYS = {"path", "photo_id", "source", "status", "secret", "originalsecret", "ticket_id", "error",
@@ -73,13 +82,32 @@ def _decode(data: bytes) -> str:
 
 
 def cli(args: Sequence[Arg], env: Mapping[str, str], *, stdin: str | None = None, timeout: float = 60,
-        secrets: Iterable[str] = ()) -> Ran:
-    """Run the command to its end and check what it printed."""
-    proc = subprocess.run(command(args), env=dict(env), input=None if stdin is None else stdin.encode(),
-                          capture_output=True, timeout=timeout)
-    ran = Ran(args, proc.returncode, _decode(proc.stdout), _decode(proc.stderr))
+        secrets: Iterable[str] = (), process: bool = False) -> Ran:
+    """Run the command to its end (in-process unless `process`) and check what it printed."""
+    if process:
+        proc = subprocess.run(command(args), env=dict(env), input=None if stdin is None else stdin.encode(),
+                              capture_output=True, timeout=timeout)
+        ran = Ran(args, proc.returncode, _decode(proc.stdout), _decode(proc.stderr))
+    else:
+        out, err = io.StringIO(), io.StringIO()
+        with _importable(env):
+            status = main([os.fsdecode(a) for a in args],
+                          Environment(stdin=io.StringIO(stdin or ""), stdout=out, stderr=err, env=dict(env)))
+        ran = Ran(args, int(status), out.getvalue(), err.getvalue())
     assert_clean(ran.stdout + ran.stderr, [*secrets_of(env), *secrets])
     return ran
+
+
+@contextmanager
+def _importable(env: Mapping[str, str]):
+    """The mapping's PYTHONPATH on sys.path while the command runs, as a process started with it has."""
+    added = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
+    sys.path[:0] = added
+    try:
+        yield
+    finally:
+        for p in added:
+            sys.path.remove(p)
 
 
 class Started:

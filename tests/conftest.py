@@ -10,6 +10,32 @@ import pytest
 
 from flickr_replace_plugin.sandbox import Sandbox
 
+USER_DIR_VARIABLES = ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_dirs_stay_empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The whole suite runs with HOME and every XDG dir in one empty dir, and must leave it empty.
+
+    Every test, in-process or not, then proves it keeps away from a real user's config, state,
+    cache and data: a file written there fails the run (an error at the last test's teardown).
+    """
+    home = tmp_path_factory.mktemp("user-home")
+    saved = {k: v for k, v in os.environ.items() if k == "HOME" or k in USER_DIR_VARIABLES or k.startswith("FLICKR_")}
+    for name in saved:
+        del os.environ[name]
+    os.environ["HOME"] = str(home)
+    for name, sub in zip(USER_DIR_VARIABLES, (".config", ".local/state", ".local/share", ".cache")):
+        os.environ[name] = str(home / sub)
+    try:
+        yield home
+        left = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+        assert not left, f"the tests wrote into the user's dirs: {left}"
+    finally:
+        for name in ("HOME", *USER_DIR_VARIABLES):
+            os.environ.pop(name, None)
+        os.environ.update(saved)
+
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:

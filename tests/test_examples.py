@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shlex
 import shutil
@@ -152,8 +153,11 @@ def installed_catalog(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("catalog")
     source = shutil.copytree(CATALOG_SRC, work / "src")
     target = work / "site"
+    # pip caches, and asks rustc for its version (rustup then writes its settings), under HOME
+    home = work / "home"
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
     done = run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-                "--target", str(target), str(source)], env=None)
+                "--target", str(target), str(source)], env=env)
     assert done.returncode == 0, done.stderr
     return target
 

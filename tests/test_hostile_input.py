@@ -225,7 +225,8 @@ def test_png_named_jpg_goes_as_the_png_it_is(sandbox, setup, cli_env):
 
 def test_a_name_that_is_not_utf8_prints_as_its_own_bytes(sandbox, setup, cli_env):
     args = not_utf8_name(setup)
-    ran = cli(["replace", *args], {**cli_env, "PYTHONIOENCODING": "utf-8:strict"})
+    # a real process: its stdout is a text stream with an encoding, strict here
+    ran = cli(["replace", *args], {**cli_env, "PYTHONIOENCODING": "utf-8:strict"}, process=True)
     assert ran.returncode == 0, ran.stderr
     assert os.fsencode(ran.stdout).startswith(b"replaced: " + args[0] + b" -> photo ")
 

@@ -161,10 +161,10 @@ def test_raising_after_replace_leaves_the_result_and_the_other_plugins(sandbox, 
     result = replace(str(path), config=config, plugins=plugins)
     assert result.status.value == "replaced" and result.error is None
     assert sandbox.photo(pid).sha256 == sha(path)
-    # notify calls every plugin even when one raises, whatever the order.
+    # after_replace calls every plugin even when one raises, whatever the order.
     recorder.RESULTS.clear()
     plugins = load("sample_recorder", "sample_raising")
-    errors = plugins.notify("after_replace", result=ReplaceResult(path=str(path)))
+    errors = plugins.after_replace(ReplaceResult(path=str(path)))
     assert [str(e) for e in errors] == ["plugin 'sample_raising' failed in after_replace: RuntimeError: after exploded"]
     assert [r["path"] for r in recorder.RESULTS] == [str(path)]
 

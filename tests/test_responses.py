@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flickr_replace_plugin.flickr.responses import (FlickrFailure, parse_rest_json, parse_tickets, parse_upload)
+from flickr_replace_plugin.flickr.responses import (FlickrFailure, Ticket, parse_rest_json, parse_tickets,
+                                                    parse_upload)
 
 
 def failure(call, *args):
@@ -63,7 +64,7 @@ def test_rest_json_and_tickets():
         {"id": "1-2", "complete": 0}, {"id": "3-4", "complete": 2}, {"id": "5-6", "invalid": 1}]}, "stat": "ok"}).encode())
     states = parse_tickets(data)
     assert states["161192644-72157718847464617"].photo_id == "51090628667"
-    assert [states[t].complete for t in ("1-2", "3-4", "5-6")] == [0, 2, None]
+    assert [states[t].status for t in ("1-2", "3-4", "5-6")] == [Ticket.PENDING, Ticket.FAILED, Ticket.INVALID]
     assert not states["1-2"].done and states["3-4"].done and states["5-6"].done
     error = failure(parse_rest_json, 200, b'{"stat":"fail","code":100,"message":"Invalid API Key"}')
     assert error.code == 100

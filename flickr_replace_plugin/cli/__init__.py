@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from typing import Any, Sequence
 
 from .env import Environment, ExitStatus, Terminated
@@ -17,7 +18,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..argtypes import byte_size, positive_int, seconds
+    from .argtypes import byte_size, positive_int, seconds
 
     def shared(default_verbose: Any, default_plugins: Any) -> argparse.ArgumentParser:
         """-v and --plugin, before or after the command; after it, SUPPRESS keeps the top level's value."""
@@ -90,16 +91,33 @@ def _photo_id(text: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None, environment: Environment | None = None) -> int:
+    """Run one command. With an `environment` it runs in-process: its streams and variables only,
+    no signal handlers touched, usage errors returned as a status instead of exiting."""
     env = environment or Environment()
-    args = build_parser().parse_args(argv)
-    from .redact import setup_logging
+    try:
+        with redirect_stdout(env.stdout), redirect_stderr(env.stderr):  # argparse's help and errors
+            args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        if environment is None:
+            raise
+        return exc.code if isinstance(exc.code, int) else ExitStatus.USAGE
+    from .redact import logging_to
 
-    redactor = setup_logging(args.verbose, env.stderr)
     previous = signal.getsignal(signal.SIGTERM)
     if environment is None:
         signal.signal(signal.SIGTERM, _raise_terminated)
         if hasattr(sys.stdout, "reconfigure"):  # file names that are not UTF-8 print as their bytes, like ls
             sys.stdout.reconfigure(errors="surrogateescape")
+    try:
+        with logging_to(env.stderr, args.verbose) as redactor:
+            return _run(args, env, redactor)
+    finally:
+        if environment is None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace, env: Environment, redactor: Any) -> int:
+    """The command's status: only here do errors become exit codes."""
     from .commands import run_command
     from ..errors import ConfigError
 
@@ -124,9 +142,6 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         env.stderr.write(f"flickr-replace: unexpected {type(exc).__name__}: {redactor.redact(first)}"
                          " (run again with -vv for the details)\n")
         return ExitStatus.FAILED
-    finally:
-        if environment is None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def _raise_terminated(signum: int, frame: Any) -> None:

@@ -5,7 +5,7 @@ import getpass
 from pathlib import Path
 
 from .env import Environment, ExitStatus
-from ..config import Config, default_config_path, save_credentials
+from ..config import Config, UserDirs, save_credentials
 from .redact import RedactingFilter
 from ..flickr.responses import FlickrFailure
 
@@ -61,7 +61,7 @@ def authorize(config: Config, env: Environment, redactor: RedactingFilter) -> in
     except FlickrFailure as exc:
         env.stderr.write(f"flickr-replace: the new token does not work: {exc.error.message}\n")
         return ExitStatus.FAILED
-    path = Path(config.path) if config.path else default_config_path(env.env)
+    path = Path(config.path) if config.path else UserDirs.from_env(env.env).config_file
     save_credentials(path, {"api_key": api_key, "api_secret": api_secret,
                             "oauth_token": new.oauth_token, "oauth_token_secret": new.oauth_token_secret})
     name = user.get("username", {}).get("_content") if isinstance(user.get("username"), dict) else user.get("username")

@@ -35,15 +35,14 @@ def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingF
     from .progress import progress_for
 
     config, plugins = _setup(args, env, redactor)
-    config = config.with_(retries=args.retries, limit_rate=args.limit_rate)
     metadata = {"original": args.original} if args.original else None
     printer = Printer(env.stdout, args.json)
-    jobs = args.jobs or config.jobs
     with progress_for(env.stderr, args.paths) as bar:
-        results = replace_many(args.paths, photo_id=args.photo_id, metadata=metadata, jobs=jobs,
-                               async_=args.async_, wait=args.wait, dry_run=args.dry_run, config=config,
-                               plugins=plugins, timeout=args.timeout, record=args.record,
-                               progress=bar.bytes_sent, on_wait=bar.waiting)
+        results = replace_many(args.paths, photo_id=args.photo_id, metadata=metadata, async_=args.async_,
+                               wait=args.wait, dry_run=args.dry_run, config=config, plugins=plugins,
+                               progress=bar.bytes_sent, on_wait=bar.waiting, jobs=args.jobs,
+                               timeout=args.timeout, retries=args.retries, limit_rate=args.limit_rate,
+                               record=args.record)
         for result in results:
             bar.clear()
             printer.result(result)
@@ -145,9 +144,10 @@ def cmd_sandbox(args: argparse.Namespace, env: Environment, redactor: RedactingF
 
 
 def cmd_demo(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from ..plugins import get_plugins
     from .demo import run_demo
 
-    return run_demo(env)
+    return run_demo(env, get_plugins(args.plugin or (), env.env))
 
 
 COMMANDS: dict[str, Callable[..., int]] = {

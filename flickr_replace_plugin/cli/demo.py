@@ -6,9 +6,10 @@ import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .env import Environment, ExitStatus
-from ..config import Config
+from ..config import Config, UserDirs
 from ..result import Status
 
 SIDECAR = """<?xml version="1.0" encoding="UTF-8"?>
@@ -22,7 +23,7 @@ SIDECAR = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def run_demo(env: Environment) -> int:
+def run_demo(env: Environment, plugins: Any) -> int:
     from ..core import replace
     from ..photoid.resolve import resolve_photo_id
     from ..sandbox import Sandbox
@@ -34,7 +35,9 @@ def run_demo(env: Environment) -> int:
             Sandbox(data_dir=Path(tmp) / "sandbox", port=0, ticket_delay=0.3) as sandbox:
         work = Path(tmp) / "photos"
         work.mkdir()
-        config = Config(base_url=sandbox.base_url, state_dir=str(Path(tmp) / "state"), **sandbox.credentials)
+        # every user dir in the temporary one: the demo leaves nothing behind
+        config = Config(base_url=sandbox.base_url, state_dir=str(Path(tmp) / "state"),
+                        dirs=UserDirs.from_env({"HOME": tmp}), **sandbox.credentials)
         say(f"1. Started a local Flickr sandbox at {sandbox.base_url}")
 
         photo = work / "sunset.jpg"
@@ -49,11 +52,11 @@ def run_demo(env: Environment) -> int:
         say("3. Wrote its id into a darktable-style sidecar: sunset.jpg.xmp (keyword flickr:photo_id=...)")
 
         shutil.copyfile(data / "sample-edited.jpg", photo)
-        resolution = resolve_photo_id(str(photo))
+        resolution = resolve_photo_id(str(photo), plugins=plugins)
         say(f"4. Re-exported an edited {photo.name}; its photo id resolves to {resolution.photo_id} "
             f"(from {resolution.source})")
 
-        result = replace(str(photo), config=config)
+        result = replace(str(photo), config=config, plugins=plugins)
         stored = sandbox.photo(photo_id)
         same = stored is not None and Path(stored.data_path).read_bytes() == photo.read_bytes()
         say(f"5. Replaced: status {result.status.value}, new secret {result.secret}, "

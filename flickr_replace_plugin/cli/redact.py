@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Iterable
+from contextlib import contextmanager
+from typing import Iterable, Iterator
 
 _SECRET_FIELDS = r"oauth_(?:signature|token_secret|verifier)"
 _PATTERNS = [
@@ -46,19 +47,34 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(verbosity: int, stream, secrets: Iterable[str | None] = ()) -> RedactingFilter:
+LOGGERS = ("flickr_replace", "urllib3", "requests_oauthlib", "oauthlib")
+
+
+@contextmanager
+def logging_to(stream, verbosity: int, secrets: Iterable[str | None] = ()) -> Iterator[RedactingFilter]:
+    """Log to `stream` through the redactor for one command; the logging set-up it found is put
+    back afterwards, so a host (or a test) running commands in-process keeps its own."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level, [logging.getLogger(n).level for n in LOGGERS])
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     redactor = RedactingFilter(secrets)
     handler.addFilter(redactor)
-    root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in saved[0]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger("flickr_replace").setLevel(logging.INFO if verbosity == 1 else
                                                  logging.DEBUG if verbosity > 1 else logging.WARNING)
     if verbosity > 1:
-        for name in ("urllib3", "requests_oauthlib", "oauthlib"):
+        for name in LOGGERS[1:]:
             logging.getLogger(name).setLevel(logging.DEBUG)
-    return redactor
+    try:
+        yield redactor
+    finally:
+        root.removeHandler(handler)
+        for old in saved[0]:
+            root.addHandler(old)
+        root.setLevel(saved[1])
+        for name, level in zip(LOGGERS, saved[2]):
+            logging.getLogger(name).setLevel(level)

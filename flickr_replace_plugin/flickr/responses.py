@@ -1,6 +1,7 @@
 """Every shape Flickr answers in, turned into values or a FlickrFailure carrying a ResultError."""
 from __future__ import annotations
 
+import enum
 import json
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -106,18 +107,35 @@ def parse_rest_json(status: int, body: bytes) -> dict:
     return data
 
 
+class Ticket(enum.Enum):
+    """Where an async upload stands, as checkTickets says (`complete` 0/1/2, or `invalid`)."""
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"    # complete=2: Flickr could not process the file
+    INVALID = "invalid"  # Flickr does not know the ticket
+
+    @property
+    def final(self) -> bool:
+        return self is not Ticket.PENDING
+
+
+_COMPLETE = {0: Ticket.PENDING, 1: Ticket.DONE, 2: Ticket.FAILED}
+
+
 @dataclass(frozen=True)
 class TicketState:
     ticket_id: str
-    complete: int | None  # 0 pending, 1 done, 2 failed; None when Flickr calls it invalid
+    status: Ticket
     photo_id: str | None = None
 
     @property
     def done(self) -> bool:
-        return self.complete in (1, 2) or self.complete is None
+        return self.status.final
 
 
 def parse_tickets(data: dict) -> dict[str, TicketState]:
+    """checkTickets' answer by ticket id. An unknown `complete` value reads as still pending:
+    how Flickr would number other states is unknown, and asking again is the safe reading."""
     uploader = data.get("uploader")
     tickets = uploader.get("ticket") if isinstance(uploader, dict) else None
     if isinstance(tickets, dict):
@@ -130,12 +148,12 @@ def parse_tickets(data: dict) -> dict[str, TicketState]:
             continue
         tid = str(t["id"])
         if str(t.get("invalid", "0")) == "1" or "complete" not in t:
-            states[tid] = TicketState(tid, None)
+            states[tid] = TicketState(tid, Ticket.INVALID)
             continue
         try:
-            complete = int(t["complete"])
+            status = _COMPLETE.get(int(t["complete"]), Ticket.PENDING)
         except (TypeError, ValueError):
-            complete = 0
+            status = Ticket.PENDING
         photo = t.get("photoid")
-        states[tid] = TicketState(tid, complete, str(photo) if photo not in (None, "") else None)
+        states[tid] = TicketState(tid, status, str(photo) if photo not in (None, "") else None)
     return states

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Mapping
 from .candidates import Candidate, Resolution, source_rank
 from ..errors import PluginError
 from ..result import ResultError
-from .caller import caller_candidate
 from .patterns import is_photo_id
 from ..formats.scope import resolution_scope
 from ..sources.sidecar import record_photo_id
@@ -49,11 +48,21 @@ def resolve_photo_id(
             plugins = get_plugins()
         candidates: list[Candidate] = []
         try:
-            for name, value in plugins.call_each("find_photo_id", path=path, metadata=MappingProxyType(given)):
+            for name, value in plugins.find_photo_id(path, MappingProxyType(given)):
                 candidates += _candidates(name, value, plugins.is_builtin(name))
         except PluginError as exc:
             return Resolution(None, None, candidates, ResultError(str(exc)), list(scope.notes))
         return _decide(path, candidates, scope.notes)
+
+
+def caller_candidate(metadata: Mapping[str, Any]) -> Candidate | None:
+    """The id the caller named (``--photo-id``, ``metadata["photo_id"]``), unvalidated: `_decide`
+    refuses one that is not digits."""
+    value = metadata.get("photo_id")
+    if value is None or value == "":
+        return None
+    source = "argument" if metadata.get("photo_id_source") == "argument" else "metadata"
+    return Candidate(str(value).strip(), source, "--photo-id" if source == "argument" else "photo_id")
 
 
 def _candidates(plugin: str, value: Any, builtin: bool) -> list[Candidate]:

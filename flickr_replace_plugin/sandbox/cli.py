@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import Sequence
 
-from ..argtypes import byte_size, seconds
+from ..cli.argtypes import byte_size, seconds
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

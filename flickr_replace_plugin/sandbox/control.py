@@ -18,15 +18,32 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import SplitResult, parse_qsl
 
+from .api import FlickrApi
+from .faults import FaultQueue
 from .multipart import BodyReader
-from .replies import Reply
 from .records import Photo, record, split_tags
+from .replies import Reply
+from .requestlog import RequestLog
+from .static import Renditions
+from .store import Store
 
-if TYPE_CHECKING:
-    from .app import Sandbox
+
+class Served(Protocol):
+    """What the server and these endpoints need of a running sandbox (`app.Sandbox`), named here
+    so that neither imports the module that starts them."""
+
+    api: FlickrApi
+    faults: FaultQueue
+    log: RequestLog
+    store: Store
+    renditions: Renditions
+    latency: float
+
+    def stats(self) -> dict[str, Any]: ...
+    def seed(self, n: int, data: Any = None, **fields: Any) -> list[str]: ...
 
 PREFIX = "/_sandbox/"
 MAX_JSON = 1 << 20
@@ -37,7 +54,7 @@ def photo_json(photo: Photo) -> dict[str, Any]:
     return {**record(photo), "data_path": str(photo.data_path), "media": photo.media}
 
 
-def handle(sandbox: "Sandbox", method: str, url: SplitResult, reader: BodyReader) -> Reply:
+def handle(sandbox: Served, method: str, url: SplitResult, reader: BodyReader) -> Reply:
     what = url.path[len(PREFIX):].strip("/")
     query = dict(parse_qsl(url.query))
     if what == "stats" and method == "GET":

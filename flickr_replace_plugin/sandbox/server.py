@@ -13,7 +13,7 @@ import threading
 import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from . import control, static
@@ -22,9 +22,6 @@ from .multipart import BodyError, BodyReader
 from .replies import XML, Format, Reply
 from .request import Request, content_length, read_request
 from .requestlog import describe_reply, describe_request, new_entry
-
-if TYPE_CHECKING:
-    from .app import Sandbox
 
 ROUTES = {
     "/services/replace": "replace",
@@ -43,7 +40,7 @@ class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, sandbox: "Sandbox", host: str, port: int) -> None:
+    def __init__(self, sandbox: control.Served, host: str, port: int) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sandbox = sandbox
         self._open: set[socket.socket] = set()
@@ -101,7 +98,7 @@ class Handler(BaseHTTPRequestHandler):
             reply = Reply.text(500, "sandbox internal error\n", close=True)
         self._send(reply)
 
-    def _flickr(self, sandbox: "Sandbox", url: SplitResult, reader: BodyReader) -> Reply:
+    def _flickr(self, sandbox: control.Served, url: SplitResult, reader: BodyReader) -> Reply:
         route = ROUTES.get(url.path.rstrip("/"))
         if route is None and static.PATTERN.match(url.path):
             route = "static"
@@ -120,7 +117,7 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(sandbox.latency)
         return reply
 
-    def _exchange(self, sandbox: "Sandbox", route: str, reader: BodyReader, entry: dict[str, Any]) -> Reply:
+    def _exchange(self, sandbox: control.Served, route: str, reader: BodyReader, entry: dict[str, Any]) -> Reply:
         scope = route if route in ("replace", "upload", "rest", "static") else "oauth"
         if route == "static":
             reader.discard()
@@ -152,7 +149,7 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             request.discard_photo()
 
-    def _static(self, sandbox: "Sandbox", entry: dict[str, Any]) -> Reply:
+    def _static(self, sandbox: control.Served, entry: dict[str, Any]) -> Reply:
         """An image file; faults can slow it, fail it, drop it or cut it short (`truncate`)."""
         path = urlsplit(self.path).path
         slow = sandbox.faults.take({"slow"}, "static")

@@ -1,0 +1,135 @@
+"""The package's layering: no import cycle, counting imports inside functions and type-checking blocks.
+
+A cycle hidden in a function-level import still means two modules that each need the other; the
+test reads every `import` statement with ast (nothing is imported), so it holds for code paths no
+other test runs. Modules loaded by name count too: the built-in plugins (`DEFAULT_PLUGINS`) and
+the package's lazily imported top-level names (`_LAZY`).
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import flickr_replace_plugin
+
+PACKAGE = Path(flickr_replace_plugin.__file__).parent
+NAME = PACKAGE.name
+
+
+def module_names() -> dict[str, Path]:
+    modules = {}
+    for file in PACKAGE.rglob("*.py"):
+        parts = [NAME, *file.relative_to(PACKAGE).with_suffix("").parts]
+        if parts[-1] == "__init__":
+            parts.pop()
+        modules[".".join(parts)] = file
+    return modules
+
+
+def imports_of(module: str, file: Path, modules: dict[str, Path]) -> set[str]:
+    """The package's modules that `module` imports anywhere in its text."""
+    package = module if file.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in modules:
+            targets = [node.value]  # a module loaded by its name
+        elif isinstance(node, ast.Assign) and module == NAME and _names(node) == ["_LAZY"]:
+            targets = [f"{NAME}.{name}" for name in ast.literal_eval(node.value).values()]
+        elif isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, *([base] if base else [])])
+            # `from .x import y` imports the module x.y when there is one, else a name from x
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in modules:  # `import a.b.c` names a.b.c; a name inside: its module
+                target = target.rpartition(".")[0]
+            if target and target != module:
+                found.add(target)
+    return found
+
+
+def _names(node: ast.Assign) -> list[str]:
+    return [t.id for t in node.targets if isinstance(t, ast.Name)]
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = module_names()
+    return {name: imports_of(name, file, modules) for name, file in modules.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan), each as one cycle through it."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(_one_cycle(graph, set(group)))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def _one_cycle(graph: dict[str, set[str]], group: set[str]) -> list[str]:
+    """A shortest way round inside `group`, from its first module back to it, for the message."""
+    start = min(group)
+    paths = {start: [start]}
+    frontier = [start]
+    while frontier:
+        nxt_frontier = []
+        for node in frontier:
+            for nxt in sorted(graph[node] & group):
+                if nxt == start:
+                    return paths[node] + [start]
+                if nxt not in paths:
+                    paths[nxt] = paths[node] + [nxt]
+                    nxt_frontier.append(nxt)
+        frontier = nxt_frontier
+    return sorted(group)
+
+
+def test_the_graph_sees_function_level_and_relative_imports():
+    graph = import_graph()
+    assert f"{NAME}.cli.commands" in graph[f"{NAME}.cli"]  # inside main(): a function-level import
+    assert f"{NAME}.photoid.patterns" in graph[f"{NAME}.cli"]  # `from ..photoid.patterns import ...`
+    assert f"{NAME}.flickr.responses" in graph[f"{NAME}.flickr.client"]
+    assert f"{NAME}.sources.xmp" in graph[f"{NAME}.plugins"]  # DEFAULT_PLUGINS, loaded by name
+    assert f"{NAME}.core" in graph[NAME]  # the lazily imported `replace`
+
+
+def test_a_cycle_is_found():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_in_the_package():
+    found = cycles(import_graph())
+    assert not found, "import cycles: " + "; ".join(" -> ".join(c) for c in found)
