@@ -136,7 +136,7 @@ class Run:
         veto = self.plugins.before_replace(path, result.photo_id, options.for_plugins(result.source))
         if veto is not None:
             plugin, reason = veto
-            result.status, result.error = Status.SKIPPED, ResultError(f"{reason} (plugin {plugin})")
+            result.status, result.error = Status.SKIPPED, ResultError.refusal("vetoed", f"{reason} (plugin {plugin})")
             return
         if options.dry_run:
             result.status = Status.DRY_RUN

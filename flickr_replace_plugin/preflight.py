@@ -13,30 +13,30 @@ def check_file(path: str, max_bytes: int | None = None) -> tuple[int, str] | Res
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        return ResultError(f"no such file: {path}")
+        return ResultError.refusal("no_file", f"no such file: {path} (check the path)")
     except OSError as exc:
-        return ResultError(f"cannot read {path}: {exc.strerror}")
+        return ResultError.refusal("no_file", f"cannot read {path}: {exc.strerror}")
     if stat.S_ISDIR(st.st_mode):
-        return ResultError(f"is a directory, not a photo: {path}")
+        return ResultError.refusal("not_a_file", f"is a directory, not a photo: {path} (give the image files inside it)")
     if not stat.S_ISREG(st.st_mode):
-        return ResultError(f"not a regular file: {path}")
+        return ResultError.refusal("not_a_file", f"not a regular file: {path}")
     if st.st_size == 0:
-        return ResultError.flickr(4, f"file is empty: {path}").local()
+        return ResultError.refusal("empty", f"file is empty: {path} (export it again)", code=4)
     try:
         with open(path, "rb") as fh:
             head = fh.read(SNIFF_BYTES)
     except OSError as exc:
-        return ResultError(f"cannot read {path}: {exc.strerror}")
+        return ResultError.refusal("no_file", f"cannot read {path}: {exc.strerror}")
     kind = sniff_format(head)
     if kind == "video":
-        return ResultError.flickr(8, f"Videos can't be replaced: {path} is a video").local()
+        return ResultError.refusal("video", f"Videos can't be replaced: {path} is a video", code=8)
     if kind is None:
-        return ResultError.flickr(5, f"not an image Flickr takes (JPEG, PNG, GIF, TIFF, WebP, HEIC): {path}").local()
+        return ResultError.refusal("not_an_image", f"not an image Flickr takes (JPEG, PNG, GIF, TIFF, WebP, HEIC): {path}", code=5)
     return check_size(path, st.st_size, max_bytes) or (st.st_size, kind)
 
 
 def check_size(path: str, size: int, max_bytes: int | None) -> ResultError | None:
     """Flickr's error 6, found before sending, when the file is over the account's limit."""
     if max_bytes is not None and size > max_bytes:
-        return ResultError.flickr(6, f"{path} is {size} bytes, over the account's limit of {max_bytes} bytes").local()
+        return ResultError.refusal("too_big", f"{path} is {size} bytes, over the account's limit of {max_bytes} bytes (export a smaller file)", code=6)
     return None

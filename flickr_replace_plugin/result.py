@@ -30,6 +30,7 @@ FLICKR_CODES: dict[int, tuple[str, bool]] = {
 
 class Status(str, enum.Enum):
     REPLACED = "replaced"
+    UPLOADED = "uploaded"  # a new photo (--upload-missing)
     PENDING = "pending"
     FAILED = "failed"
     SKIPPED = "skipped"
@@ -48,6 +49,7 @@ class ResultError:
     origin: Origin = Origin.LOCAL
     code: int | None = None
     retryable: bool = False
+    reason: str | None = None  # a stable word for a local refusal or a skip (CONTRACT.md), for hosts to act on
 
     @classmethod
     def flickr(cls, code: int, message: str | None = None) -> "ResultError":
@@ -60,12 +62,17 @@ class ResultError:
         )
 
     @classmethod
+    def refusal(cls, reason: str, message: str, code: int | None = None) -> "ResultError":
+        """A local check's verdict: nothing was sent; `code` is Flickr's when Flickr has the same reason."""
+        return cls(message=message, origin=Origin.LOCAL, code=code, retryable=False, reason=reason)
+
+    @classmethod
     def network(cls, message: str) -> "ResultError":
         return cls(message=message, origin=Origin.NETWORK, retryable=True)
 
     def local(self) -> "ResultError":
         """The same reason found by a local check: nothing was sent, so nothing to retry."""
-        return ResultError(self.message, Origin.LOCAL, self.code, False)
+        return ResultError(self.message, Origin.LOCAL, self.code, False, self.reason)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +80,7 @@ class ResultError:
             "message": self.message,
             "origin": self.origin.value,
             "retryable": self.retryable,
+            "reason": self.reason,
         }
 
 
@@ -89,6 +97,10 @@ class ReplaceResult:
     attempts: int = 0
     bytes: int | None = None
     elapsed_s: float = 0.0
+    previous: dict[str, Any] | None = None  # {"secret", "originalsecret", "originalformat"} before this replace
+    backup: str | None = None               # the saved copy of the photo's previous original
+    sha256: str | None = None               # of exactly the bytes Flickr received
+    warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -113,4 +125,8 @@ class ReplaceResult:
             "attempts": self.attempts,
             "bytes": self.bytes,
             "elapsed_s": round(self.elapsed_s, 3),
+            "previous": self.previous,
+            "backup": self.backup,
+            "sha256": self.sha256,
+            "warnings": list(self.warnings),
         }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from clirun import cli
+from clirun import RESULT_KEYS, cli
 from flickr_replace_plugin import replace, replace_many
 from flickr_replace_plugin.config import Config
 from flickr_replace_plugin.errors import ConfigError
@@ -178,8 +178,8 @@ def test_cli_json_is_one_object_per_path_and_exit_status(sandbox, cli_env, photo
     by_path = {d["path"]: d for d in map(json.loads, lines)}
     assert by_path[str(path)]["status"] == "replaced"
     assert by_path[str(missing)]["status"] == "failed"
-    assert set(by_path[str(path)]) == {"path", "photo_id", "source", "status", "secret", "originalsecret",
-                                       "ticket_id", "error", "attempts", "bytes", "elapsed_s"}
+    assert set(by_path[str(path)]) == RESULT_KEYS
+    assert by_path[str(missing)]["error"]["reason"] == "no_file"
     assert "Traceback" not in proc.stderr
 
 
@@ -323,4 +323,5 @@ def test_progress_bar_goes_to_a_terminal_stderr_and_never_into_json(sandbox, cli
 def test_resolve_names_a_missing_file_as_missing(cli_env, tmp_path):
     proc = cli(["resolve", str(tmp_path / "gone.jpg"), "--json"], cli_env)
     assert proc.returncode == 1
-    assert json.loads(proc.stdout)["error"]["message"] == f"no such file: {tmp_path / 'gone.jpg'}"
+    error = json.loads(proc.stdout)["error"]
+    assert error["reason"] == "no_file" and error["message"].startswith(f"no such file: {tmp_path / 'gone.jpg'}")

@@ -89,24 +89,24 @@ def _is_answer(item: Any) -> bool:
 def _decide(path: str, candidates: list[Candidate], notes: list[str]) -> Resolution:
     ranked = sorted(candidates, key=lambda c: source_rank(c.source))  # stable: a source's own order stays
 
-    def refuse(message: str) -> Resolution:
-        return Resolution(None, None, ranked, ResultError(message), list(notes))
+    def refuse(message: str, reason: str) -> Resolution:
+        return Resolution(None, None, ranked, ResultError.refusal(reason, message), list(notes))
 
     bad = [c for c in ranked if not is_photo_id(c.photo_id)]
     if bad:
-        return refuse(f"not a Flickr photo id (digits only) for {path}: {_listing(bad)}")
+        return refuse(f"not a Flickr photo id (digits only) for {path}: {_listing(bad)}", "no_photo_id")
     ids = list(dict.fromkeys(c.photo_id for c in ranked))
     if not ids:
         if not os.path.lexists(path):  # says more than "no photo id found"
-            return refuse(f"no such file: {path}")
+            return refuse(f"no such file: {path} (check the path)", "no_file")
         return refuse(
             f"no Flickr photo id found for {path}: none in its sidecars, XMP, EXIF, IPTC, plugins or "
-            "file name; pass --photo-id ID (`flickr-replace resolve -v` shows what was read)"
+            "file name; pass --photo-id ID (`flickr-replace resolve -v` shows what was read)", "no_photo_id"
         )
     if len(ids) > 1:
         return refuse(
             f"conflicting Flickr photo ids for {path}: {_listing(ranked)}; replacing the wrong photo "
-            "destroys it, so pass --photo-id ID to choose"
+            "destroys it, so pass --photo-id ID to choose", "conflict"
         )
     return Resolution(ids[0], ranked[0].source, ranked, None, list(notes))
 
