@@ -235,13 +235,20 @@ def test_interrupted_batch_prints_what_is_known_and_tickets_finishes_the_rest(tm
         batch = items(slow, 6)
         slow.faults.push("slow", count=6, scope="replace", seconds=0.5)  # one upload every half second
         run = Started(["replace", *(str(i.path) for i in batch), "--json"], env, tmp_path / "run.jsonl")
-        def waiting_ticket() -> bool:
-            """A result printed, and a saved ticket that is not one of the printed results' own."""
-            lines = run.lines()
-            printed = {json.loads(line).get("ticket_id") for line in lines if line.endswith("}")}
-            return bool(lines) and bool(set(saved_tickets(state)) - printed)
+        def held_ticket() -> bool:
+            """A result printed, and a saved ticket that the sandbox holds until released.
 
-        wait_until(waiting_ticket, what="a finished result and a ticket still waiting")
+            The first ticket completes quickly; once a result is printed, tickets created from then
+            on are held, so the one seen waiting is still waiting when the signal lands."""
+            lines = run.lines()
+            if not lines:
+                return False
+            slow.ticket_delay = 3600.0
+            printed = {json.loads(line).get("ticket_id") for line in lines if line.endswith("}")}
+            waiting = [slow.store.ticket(t) for t in set(saved_tickets(state)) - printed]
+            return any(t is not None and t.complete == 0 and t.due > time.time() + 600 for t in waiting)
+
+        wait_until(held_ticket, what="a finished result and a ticket held by the sandbox")
         first = run.finish(signum)
         assert first.returncode == status
         assert word in first.stderr and "flickr-replace tickets" in first.stderr
@@ -251,6 +258,7 @@ def test_interrupted_batch_prints_what_is_known_and_tickets_finishes_the_rest(tm
         assert pending, "a ticket still waiting was not reported as pending"
         assert set(pending) <= set(saved_tickets(state))
 
+        slow.release_tickets()
         later = cli(["tickets", "--json"], env)
         assert later.returncode == 0, later.stderr
         finished = later.by_path()

@@ -152,6 +152,19 @@ class Sandbox:
             "filename": pick(filename, i), "title": pick(title, i), "taken": pick(date_taken, i) or "",
             "owner": owner, "is_public": int(is_public), "tags": list(tag_list), "description": description})
 
+    @property
+    def ticket_delay(self) -> float:
+        """Seconds an async ticket takes to complete, for tickets created from now on."""
+        return self.api.ticket_delay
+
+    @ticket_delay.setter
+    def ticket_delay(self, value: float) -> None:
+        self.api.ticket_delay = value
+
+    def release_tickets(self) -> None:
+        """Complete every waiting ticket at the next request, whatever its delay."""
+        self.store.release_tickets()
+
     def photo(self, photo_id: str) -> Photo:
         """A copy of the photo's record (raises KeyError for an unknown id)."""
         self.store.settle()
