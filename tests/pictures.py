@@ -1,0 +1,102 @@
+"""Real photographs (scikit-image's bundled samples, shipped in its wheel) and the edits a
+photographer makes between two exports. Shared by the picture tests and
+benchmarks/picture_calibration.py, so the README's table measures exactly what the tests assert.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+from PIL import Image, ImageEnhance, ImageFilter
+
+# name -> loader name in skimage.data; every one is a photograph (no drawings, no synthetic data)
+PHOTOS = {
+    "astronaut": "astronaut", "camera": "camera", "coffee": "coffee", "chelsea": "chelsea",
+    "rocket": "rocket", "hubble": "hubble_deep_field", "ihc": "immunohistochemistry",
+    "coins": "coins", "page": "page", "moon": "moon", "text": "text", "clock": "clock",
+    "grass": "grass", "gravel": "gravel", "brick": "brick", "retina": "retina", "cell": "cell",
+    "motorcycle_left": "motorcycle_left", "motorcycle_right": "motorcycle_right",
+}
+
+
+def photo(name: str) -> Image.Image:
+    """One sample photograph as an RGB Pillow image (grey ones too, as a camera's JPEG would be)."""
+    from skimage import data
+
+    if name.startswith("motorcycle_"):
+        left, right, _disparity = data.stereo_motorcycle()
+        array = left if name.endswith("left") else right
+    else:
+        array = getattr(data, PHOTOS[name])()
+    return Image.fromarray(array).convert("RGB")
+
+
+def encode(image: Image.Image, fmt: str = "JPEG", **options) -> bytes:
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        options.setdefault("quality", 92)
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def reencode(image: Image.Image, fmt: str, **options) -> Image.Image:
+    return Image.open(io.BytesIO(encode(image, fmt, **options)))
+
+
+def _srgb_to_linear(v: float) -> float:
+    v /= 255
+    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+
+def _linear_to_srgb(v: float) -> int:
+    v = min(1.0, max(0.0, v))
+    v = v * 12.92 if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055
+    return round(v * 255)
+
+
+def exposure(image: Image.Image, ev: float) -> Image.Image:
+    """An exposure change as a raw developer makes it: in linear light, highlights clipped."""
+    table = [_linear_to_srgb(_srgb_to_linear(v) * 2 ** ev) for v in range(256)]
+    return image.point(table * len(image.getbands()))
+
+
+def crop(image: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:
+    w, h = image.size
+    return image.crop((round(w * left), round(h * top), round(w * (1 - right)), round(h * (1 - bottom))))
+
+
+def resize(image: Image.Image, factor: float) -> Image.Image:
+    w, h = image.size
+    return image.resize((max(1, round(w * factor)), max(1, round(h * factor))), Image.Resampling.LANCZOS)
+
+
+def red_filter_bw(image: Image.Image) -> Image.Image:
+    """Black and white through a red filter: the channel mix photographers use for dark skies."""
+    red = image.convert("RGB").getchannel("R")
+    return Image.merge("RGB", (red, red, red))
+
+
+def noise_reduction(image: Image.Image) -> Image.Image:
+    return image.filter(ImageFilter.MedianFilter(5))
+
+
+# Each edit keeps the picture; its name is what the README's table shows.
+EDITS: dict[str, Callable[[Image.Image], Image.Image]] = {
+    "exposure +0.7 EV": lambda im: exposure(im, 0.7),
+    "exposure -0.7 EV": lambda im: exposure(im, -0.7),
+    "saturation x1.6": lambda im: ImageEnhance.Color(im).enhance(1.6),
+    "saturation x0.4": lambda im: ImageEnhance.Color(im).enhance(0.4),
+    "black and white": lambda im: im.convert("L"),
+    "black and white, red filter": red_filter_bw,
+    "contrast x1.3": lambda im: ImageEnhance.Contrast(im).enhance(1.3),
+    "sharpening": lambda im: im.filter(ImageFilter.UnsharpMask(radius=2, percent=150, threshold=2)),
+    "noise reduction": noise_reduction,
+    "resize to half": lambda im: resize(im, 0.5),
+    "JPEG quality 60": lambda im: reencode(im, "JPEG", quality=60),
+    "PNG": lambda im: reencode(im, "PNG"),
+    "TIFF": lambda im: reencode(im, "TIFF"),
+    "crop 5 % each side": lambda im: crop(im, 0.05, 0.05, 0.05, 0.05),
+    "crop 10 % one side": lambda im: crop(im, 0.10, 0, 0, 0),
+    "crop, half, -0.7 EV, q60": lambda im: reencode(exposure(resize(crop(im, 0.05, 0.05, 0.05, 0.05), 0.5), -0.7),
+                                                  "JPEG", quality=60),
+}
