@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 import stat
 
-from .formats.sniff import SNIFF_BYTES, sniff_format
+from .formats.raw import raw_format
+from .formats.sniff import sniff_file
 from .result import ResultError
 
 
@@ -24,12 +25,17 @@ def check_file(path: str, max_bytes: int | None = None) -> tuple[int, str] | Res
         return ResultError.refusal("empty", f"file is empty: {path} (export it again)", code=4)
     try:
         with open(path, "rb") as fh:
-            head = fh.read(SNIFF_BYTES)
+            kind = sniff_file(fh)
+            raw = raw_format(fh) if kind == "raw" else None
     except OSError as exc:
         return ResultError.refusal("no_file", f"cannot read {path}: {exc.strerror}")
-    kind = sniff_format(head)
     if kind == "video":
         return ResultError.refusal("video", f"Videos can't be replaced: {path} is a video", code=8)
+    if raw:
+        # Flickr's answer to a raw is unknown (a TIFF-based one may even be taken as a TIFF and
+        # shown wrong): refuse it here, with no Flickr code.
+        return ResultError.refusal("raw", f"{path} is a camera RAW file ({raw.upper()}), which Flickr cannot show: "
+                                   "export a JPEG or TIFF from it first, and replace with that")
     if kind is None:
         return ResultError.refusal("not_an_image", f"not an image Flickr takes (JPEG, PNG, GIF, TIFF, WebP, HEIC): {path}", code=5)
     return check_size(path, st.st_size, max_bytes) or (st.st_size, kind)

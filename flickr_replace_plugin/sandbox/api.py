@@ -101,7 +101,7 @@ class FlickrApi:
         fmt = sniff_format(upload.head)
         if target is not None and (fmt == "video" or target.media == "video"):
             raise Fail(8, "Videos can't be replaced")
-        if fmt is None:
+        if fmt is None or fmt == "raw":  # Flickr's answer to a raw is undocumented: the stricter reading
             raise Fail(5)
         if upload.size > (VIDEO_MAX_BYTES if fmt == "video" else self.max_bytes):
             raise Fail(6)
