@@ -66,3 +66,57 @@ def test_a_nonce_is_unique_per_timestamp_consumer_and_token(sandbox):
     assert _signed_get(sandbox, "/services/rest/", login, "n0nce", other, token=True).json()["stat"] == "ok"
     again = _signed_get(sandbox, "/services/rest/", login, "n0nce", stamp, token=True)
     assert (again.status_code, again.text) == (401, "oauth_problem=nonce_used")
+
+
+@pytest.fixture
+def flickr_api_client(sandbox, monkeypatch):
+    """python-flickr-api (PyPI `flickr-api`), an independent client, pointed at the sandbox.
+
+    It has no setting for its endpoints: the REST URL is call_api's default argument and the
+    upload URLs are module constants, so those three values are what gets redirected.
+    """
+    flickr_api = pytest.importorskip("flickr_api")
+    import importlib
+
+    method_call = importlib.import_module("flickr_api.method_call")
+    upload = importlib.import_module("flickr_api.upload")  # the package re-exports a function of that name
+
+    c = sandbox.credentials
+    defaults = list(method_call.call_api.__defaults__)
+    defaults[defaults.index(method_call.REST_URL)] = f"{sandbox.base_url}/services/rest/"
+    monkeypatch.setattr(method_call.call_api, "__defaults__", tuple(defaults))
+    monkeypatch.setattr(upload, "UPLOAD_URL", f"{sandbox.base_url}/services/upload/")
+    monkeypatch.setattr(upload, "REPLACE_URL", f"{sandbox.base_url}/services/replace/")
+    monkeypatch.setattr(flickr_api.auth, "AUTH_HANDLER", None)
+    flickr_api.set_keys(api_key=c["api_key"], api_secret=c["api_secret"])
+    flickr_api.set_auth_handler(flickr_api.auth.AuthHandler(
+        key=c["api_key"], secret=c["api_secret"], callback="oob",
+        access_token_key=c["oauth_token"], access_token_secret=c["oauth_token_secret"]))
+    return flickr_api
+
+
+def test_python_flickr_api_reads_photo_info_sizes_and_downloads(sandbox, make_jpeg, flickr_api_client, tmp_path):
+    original = make_jpeg(size=(500, 400))
+    pid = sandbox.add_photo(original, title="Dune", tags=["sand", "flickr:photo_id=7"], is_public=False)
+    info = flickr_api_client.Photo(id=pid).getInfo()
+    assert (info["title"], info["ispublic"], info["candownload"], info["media"]) == ("Dune", 0, 1, "photo")
+    assert info["owner"].id == sandbox.user()["nsid"] and info["lastupdate"] == str(sandbox.photo(pid).lastupdate)
+    assert [t.raw for t in info["tags"]] == ["sand", "flickr:photo_id=7"] and info["notes"] == []
+    photo = flickr_api_client.Photo(id=pid, media="photo")
+    assert photo.getSizes()["Small"]["width"] == 240
+    photo.save(str(tmp_path / "fetched"), size_label="Original")
+    assert (tmp_path / "fetched.jpg").read_bytes() == original.read_bytes()
+
+
+def test_python_flickr_api_uploads_and_replaces(sandbox, make_jpeg, flickr_api_client):
+    first, second = make_jpeg("first.jpg"), make_jpeg("second.jpg")
+    uploaded = flickr_api_client.upload(photo_file=str(first), title="Café", description="über", tags="a b",
+                                        is_public=0)
+    photo = sandbox.photo(uploaded.id)
+    assert (photo.title, photo.description, photo.tags, photo.is_public) == ("Café", "über", ["a", "b"], 0)
+    assert sandbox.photo_bytes(uploaded.id) == first.read_bytes()
+    flickr_api_client.replace(photo_file=str(second), photo_id=uploaded.id)
+    assert sandbox.photo_bytes(uploaded.id) == second.read_bytes()
+    assert sandbox.photo(uploaded.id).replacements == 1 and sandbox.photo(uploaded.id).title == "Café"
+    entry = sandbox.requests[-1]
+    assert entry["auth_in"] == "body" and {"photo_id", "async", "api_key"} <= entry["signed_params"]
