@@ -19,6 +19,7 @@ from .tickets import TicketStore, result_from_saved
 
 if TYPE_CHECKING:
     from .plugins import Plugins
+    from .preflight import Checked
 
 log = logging.getLogger("flickr_replace.core")
 MAX_BACKOFF = 30.0
@@ -111,23 +112,31 @@ class Run:
         return result
 
     def _process(self, result: ReplaceResult) -> None:
-        from .formats.sniff import CONTENT_TYPES
-        from .preflight import check_file, check_size
+        from .preflight import open_checked
+
+        checked = open_checked(result.path)  # the one look at the file before its upload
+        try:
+            self._replace(result, checked)
+        finally:
+            if not isinstance(checked, ResultError):
+                checked.close()
+
+    def _replace(self, result: ReplaceResult, checked: "Checked | ResultError") -> None:
         from .photoid.resolve import resolve_photo_id
+        from .preflight import check_size
 
         path = result.path
         options = self.options
         resolution = resolve_photo_id(path, metadata=options.metadata, photo_id=options.photo_id,
-                                      plugins=self.plugins)
+                                      plugins=self.plugins, checked=checked)
         result.photo_id, result.source = resolution.photo_id, resolution.source
-        checked = check_file(path)  # before the id's verdict: "no such file" says more than "no photo id"
-        if isinstance(checked, ResultError):
+        if isinstance(checked, ResultError):  # before the id's verdict: "no such file" says more
             result.fail(checked)
             return
         if resolution.error is not None:
             result.fail(resolution.error)
             return
-        result.bytes, kind = checked
+        result.bytes = checked.size
         limit, limit_error = (None, None) if options.dry_run else self.size_limit()
         too_big = check_size(path, result.bytes, limit)
         if too_big is not None or limit_error is not None:
@@ -148,8 +157,8 @@ class Run:
             result.attempts += 1
             if progress:
                 progress(0, reset=True)
-            return self.client().upload_file(path, fields, content_type=CONTENT_TYPES[kind],
-                                             progress=progress)
+            return self.client().upload_file(path, fields, content_type=checked.content_type,
+                                             progress=progress, file=checked.file)
 
         answer = self.retrying(upload)
         if answer.ticket_id:

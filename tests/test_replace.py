@@ -325,3 +325,31 @@ def test_resolve_names_a_missing_file_as_missing(cli_env, tmp_path):
     assert proc.returncode == 1
     error = json.loads(proc.stdout)["error"]
     assert error["reason"] == "no_file" and error["message"].startswith(f"no such file: {tmp_path / 'gone.jpg'}")
+
+
+OPENED: list[str] | None = None  # while a list: every path this process opens
+
+
+def _record_opens(event: str, args: tuple) -> None:
+    if event == "open" and OPENED is not None and isinstance(args[0], (str, bytes)):
+        OPENED.append(os.fsdecode(args[0]))
+
+
+sys.addaudithook(_record_opens)  # audit hooks stay for the process: this one records only when asked
+
+
+def test_a_file_is_opened_once_for_its_checks_its_metadata_and_its_upload(sandbox, config, make_jpeg):
+    """Sidecar id, embedded XMP read, pre-flight and upload: one open of the photo itself, so the
+    bytes checked are the bytes sent."""
+    global OPENED
+    pid = sandbox.add_photo(make_jpeg("first.jpg").read_bytes())
+    path = make_jpeg("export.jpg")
+    Path(f"{path}.flickr.yaml").write_text(f"photo_id: {pid}\n")
+    OPENED = []
+    try:
+        result = replace(str(path), async_=False, config=config)
+    finally:
+        opened, OPENED = OPENED, None
+    assert result.status.value == "replaced" and result.source == "sidecar:export.jpg.flickr.yaml", result.error
+    assert sandbox.photo(pid).sha256 == sha(path)
+    assert [p for p in opened if Path(p) == path] == [str(path)]

@@ -220,7 +220,7 @@ def test_one_walk_per_file_within_a_resolution(tmp_path, monkeypatch) -> None:
     path = write(tmp_path, "a.jpg", jpeg(exif(DESCRIPTION), XMP))
     walked = []
     real_walk = containers._walk
-    monkeypatch.setattr(containers, "_walk", lambda p: walked.append(p) or real_walk(p))
+    monkeypatch.setattr(containers, "_walk", lambda p, held=None: walked.append(p) or real_walk(p, held))
     with resolution_scope():
         assert read_embedded(path) is read_embedded(path)
     read_embedded(path)

@@ -5,10 +5,11 @@ Transport errors become FlickrFailure values in one place (`_send`).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
 from urllib.parse import urlencode
 
 import requests
@@ -89,16 +90,21 @@ class FlickrClient:
 
     def upload_file(self, path: str, fields: Mapping[str, str], *, replace: bool = True,
                     content_type: str = "application/octet-stream",
-                    progress: Callable[[int], None] | None = None) -> UploadAnswer:
-        """One signed, streamed upload: the body is read from disk as it is sent, with a Content-Length."""
+                    progress: Callable[[int], None] | None = None, file: BinaryIO | None = None) -> UploadAnswer:
+        """One signed, streamed upload: the body is read from disk as it is sent, with a Content-Length.
+
+        :param file: `path` already open (the caller's checks read it); sent from its start, left open.
+        """
         url = self.endpoints.replace if replace else self.endpoints.upload
         auth = Signed(self.sign_fields(url, fields))
-        with open(path, "rb", buffering=0) as raw:
+        with contextlib.ExitStack() as stack:
+            raw = file if file is not None else stack.enter_context(open(path, "rb", buffering=0))
+            raw.seek(0)
             # The size of what is open now, not of an earlier check: a file still being written
             # must not go out cut short under an old Content-Length.
             size = os.fstat(raw.fileno()).st_size
-            file = ThrottledFile(raw, size, self.config.limit_rate, progress)
-            body = MultipartBody(fields, wire_name(path), file, content_type)
+            body = MultipartBody(fields, wire_name(path), ThrottledFile(raw, size, self.config.limit_rate, progress),
+                                 content_type)
             response = self._send("POST", url, what="upload", data=body, auth=auth,
                                   headers={"Content-Type": body.content_type},
                                   timeout=upload_timeout(size, self.config.http_timeout))

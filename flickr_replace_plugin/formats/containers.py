@@ -6,6 +6,7 @@ sources of a resolution (see scope.py).
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
 from .heif import read_items
-from .scope import walks
+from .scope import opened_file, walks
 from .tiff import TiffError, TiffTags, read_tags
 
 MAX_BLOCK = 16 << 20  # the largest metadata block read (XMP with a long edit history fits)
@@ -79,8 +80,9 @@ class _Found:
 
 def read_embedded(path: str | os.PathLike) -> Embedded:
     """The metadata blocks of `path`; never raises (an unreadable file is a problem, not an error)."""
+    held = opened_file(path)
     try:
-        st = os.stat(path)
+        st = os.fstat(held.fileno()) if held is not None else os.stat(path)
     except (OSError, ValueError) as exc:
         return Embedded("", problems=(f"cannot read: {exc}",))
     if not stat.S_ISREG(st.st_mode):  # a FIFO would block the walk forever
@@ -89,17 +91,18 @@ def read_embedded(path: str | os.PathLike) -> Embedded:
     key = (os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
     if shared is not None and key in shared:
         return shared[key]
-    embedded = _walk(path)
+    embedded = _walk(path, held)
     if shared is not None:
         shared[key] = embedded
     return embedded
 
 
-def _walk(path: str | os.PathLike) -> Embedded:
+def _walk(path: str | os.PathLike, held: BinaryIO | None = None) -> Embedded:
     found = _Found()
     kind = ""
     try:
-        with open(path, "rb") as fh:
+        with contextlib.nullcontext(held) if held is not None else open(path, "rb") as fh:
+            fh.seek(0)
             head = fh.read(16)
             kind, walker = _detect(head)
             if walker:

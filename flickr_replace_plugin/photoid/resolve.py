@@ -18,6 +18,7 @@ from ..sources.sidecar import record_photo_id
 
 if TYPE_CHECKING:
     from ..plugins import Plugins
+    from ..preflight import Checked
 
 __all__ = ["resolve_photo_id", "record_photo_id"]
 
@@ -27,21 +28,27 @@ def resolve_photo_id(
     metadata: Mapping[str, Any] | None = None,
     photo_id: str | int | None = None,
     plugins: "Plugins | None" = None,
+    *,
+    checked: "Checked | ResultError | None" = None,
 ) -> Resolution:
     """Resolve `path`'s photo id; never raises for a per-file problem (that is ``error``).
 
     :param photo_id: the caller's id (``--photo-id``); it, or ``metadata["photo_id"]``, wins
         outright and no other source is read.
     :param plugins: the loaded plugins; by default the built-in sources plus installed plugins.
+    :param checked: the caller's pre-flight verdict on `path`, when it has one: the file open
+        (the built-in sources read it rather than opening it again), or the error it reports
+        itself (then "no such file" is not decided here a second time).
     """
     path = os.fspath(path)
     given = dict(metadata or {})
     if photo_id is not None:
         given.update(photo_id=photo_id, photo_id_source="argument")
-    with resolution_scope() as scope:
+    opened = {path: checked.file} if checked is not None and not isinstance(checked, ResultError) else None
+    with resolution_scope(opened) as scope:
         caller = caller_candidate(given)
         if caller is not None:
-            return _decide(path, [caller], scope.notes)
+            return _decide(path, [caller], scope.notes, checked)
         if plugins is None:
             from ..plugins import get_plugins
 
@@ -52,7 +59,7 @@ def resolve_photo_id(
                 candidates += _candidates(name, value, plugins.is_builtin(name))
         except PluginError as exc:
             return Resolution(None, None, candidates, ResultError(str(exc)), list(scope.notes))
-        return _decide(path, candidates, scope.notes)
+        return _decide(path, candidates, scope.notes, checked)
 
 
 def caller_candidate(metadata: Mapping[str, Any]) -> Candidate | None:
@@ -86,7 +93,8 @@ def _is_answer(item: Any) -> bool:
     return isinstance(item, Candidate) or (isinstance(item, tuple) and len(item) == 2)
 
 
-def _decide(path: str, candidates: list[Candidate], notes: list[str]) -> Resolution:
+def _decide(path: str, candidates: list[Candidate], notes: list[str],
+            checked: "Checked | ResultError | None") -> Resolution:
     ranked = sorted(candidates, key=lambda c: source_rank(c.source))  # stable: a source's own order stays
 
     def refuse(message: str, reason: str) -> Resolution:
@@ -97,7 +105,7 @@ def _decide(path: str, candidates: list[Candidate], notes: list[str]) -> Resolut
         return refuse(f"not a Flickr photo id (digits only) for {path}: {_listing(bad)}", "no_photo_id")
     ids = list(dict.fromkeys(c.photo_id for c in ranked))
     if not ids:
-        if not os.path.lexists(path):  # says more than "no photo id found"
+        if checked is None and not os.path.lexists(path):  # says more than "no photo id found"
             return refuse(f"no such file: {path} (check the path)", "no_file")
         return refuse(
             f"no Flickr photo id found for {path}: none in its sidecars, XMP, EXIF, IPTC, plugins or "
