@@ -42,3 +42,13 @@ def test_hook_has_its_own_test(hook):
 
 def test_guide_documents_no_hook_that_does_not_exist():
     assert set(documented()) <= set(hook_names())
+
+
+def test_the_readme_layout_names_every_subpackage():
+    """A new folder in the package gets its line in README's "How the code is laid out"."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## How the code is laid out", 1)[1].split("\n## ", 1)[0]
+    package = ROOT / "flickr_replace_plugin"
+    folders = sorted(p.parent.name for p in package.glob("*/__init__.py"))
+    assert folders and all(f"`{name}/`" in section for name in folders), \
+        [name for name in folders if f"`{name}/`" not in section]
