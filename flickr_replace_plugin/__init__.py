@@ -10,11 +10,13 @@ from .hookspecs import hookimpl
 
 from .version import __version__
 __all__ = ["replace", "replace_many", "resolve_photo_id", "ReplaceResult", "Resolution", "Candidate", "hookimpl",
+           "link_photos", "LinkResult",
            "__version__"]
 
 _LAZY = {
     "replace": "core", "replace_many": "core", "resolve_photo_id": "photoid.resolve",
     "ReplaceResult": "result", "Resolution": "photoid.candidates", "Candidate": "photoid.candidates",
+    "link_photos": "link.run", "LinkResult": "link.result",
 }
 
 if TYPE_CHECKING:
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from .core import replace, replace_many
     from .photoid.resolve import resolve_photo_id
     from .result import ReplaceResult
+    from .link.result import LinkResult
+    from .link.run import link_photos
 
 
 def __getattr__(name: str) -> Any:

@@ -100,3 +100,29 @@ EDITS: dict[str, Callable[[Image.Image], Image.Image]] = {
     "crop, half, -0.7 EV, q60": lambda im: reencode(exposure(resize(crop(im, 0.05, 0.05, 0.05, 0.05), 0.5), -0.7),
                                                   "JPEG", quality=60),
 }
+
+
+EXIF_IFD, DATE_TIME_ORIGINAL = 0x8769, 0x9003
+
+
+def photograph(name: str) -> Image.Image:
+    return photo(name)
+
+
+def jpeg_bytes(image: Image.Image, taken: str | None = None, quality: int = 88, xmp: bytes | None = None,
+               segments: tuple[bytes, ...] = ()) -> bytes:
+    """A JPEG with `taken` as EXIF DateTimeOriginal ('YYYY:MM:DD HH:MM:SS'); `segments` go right after SOI."""
+    exif = Image.Exif()
+    if taken:
+        exif.get_ifd(EXIF_IFD)[DATE_TIME_ORIGINAL] = taken
+    data = encode(image, "JPEG", quality=quality, exif=exif.tobytes(), **({"xmp": xmp} if xmp else {}))
+    return data[:2] + b"".join(segments) + data[2:]
+
+
+def export(path, name: str, *, taken: str | None = None, scale: float = 0.75, brighter: float = 1.15,
+           xmp: bytes | None = None, segments: tuple[bytes, ...] = ()):
+    """A new export of a photograph as an editor makes one: resized, brighter, re-encoded."""
+    image = ImageEnhance.Brightness(resize(photo(name), scale)).enhance(brighter)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(jpeg_bytes(image, taken, xmp=xmp, segments=segments))
+    return path

@@ -150,7 +150,22 @@ def cmd_demo(args: argparse.Namespace, env: Environment, redactor: RedactingFilt
     return run_demo(env, get_plugins(args.plugin or (), env.env))
 
 
+def cmd_link(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from ..link.run import link_photos
+
+    config, plugins = _setup(args, env, redactor)
+    printer = Printer(env.stdout, args.json)
+    for result in link_photos(args.paths, write=args.write, refresh=args.refresh, config=config, plugins=plugins):
+        printer.counts[result.status.value] += 1
+        if args.json:
+            printer.record(result.to_dict())
+        else:
+            env.stdout.write(result.describe() + "\n")
+    printer.summary(env.stderr)
+    return _status_for(printer)
+
+
 COMMANDS: dict[str, Callable[..., int]] = {
-    "replace": cmd_replace, "resolve": cmd_resolve, "tickets": cmd_tickets, "auth": cmd_auth,
+    "link": cmd_link, "replace": cmd_replace, "resolve": cmd_resolve, "tickets": cmd_tickets, "auth": cmd_auth,
     "status": cmd_status, "plugins": cmd_plugins, "sandbox": cmd_sandbox, "demo": cmd_demo,
 }

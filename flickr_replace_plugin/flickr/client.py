@@ -142,6 +142,23 @@ class FlickrClient:
     def test_login(self) -> dict:
         return _member(self.rest("flickr.test.login"), "user")
 
+    def photo_page(self, method: str, page: int, per_page: int, extras: str, **params: str) -> dict:
+        """One page of a photo list (`flickr.people.getPhotos`, `flickr.photos.recentlyUpdated`):
+        the `photos` object, whose `photo` is always a list."""
+        photos = _member(self.rest(method, page=str(page), per_page=str(per_page), extras=extras, **params),
+                         "photos")
+        listed = photos.get("photo")
+        photos["photo"] = [p for p in (listed if isinstance(listed, list) else [listed] if listed else [])
+                           if isinstance(p, dict)]
+        return photos
+
+    def fetch(self, url: str, max_bytes: int = 20 * 1024 * 1024) -> bytes:
+        """An image at an address Flickr gave (static files need no signature)."""
+        response = self._send("GET", url, what="image download", timeout=(CONNECT_TIMEOUT, self.config.http_timeout))
+        if response.status_code != 200 or len(response.content) > max_bytes:
+            raise FlickrFailure(ResultError.network(f"image download: HTTP {response.status_code}"))
+        return response.content
+
 
 class Signed(requests.auth.AuthBase):
     """A request's ready-made OAuth header. Given as `auth`, it also keeps requests from putting
