@@ -66,10 +66,6 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-wait", dest="wait", action="store_false", default=True, help="ask once, don't wait")
     t.add_argument("--timeout", type=seconds, default=None, metavar="S")
 
-    from .linkwatch import add_link_parser
-
-    add_link_parser(sub, common)
-
     sub.add_parser("auth", parents=[common], help="authorise this tool for your Flickr account ('write')")
     st = sub.add_parser("status", parents=[common], help="your Flickr upload limits")
     st.add_argument("--json", action="store_true")
@@ -80,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(sb)
     sub.add_parser("demo", parents=[common], help="replace a sample photo on a built-in sandbox: no account needed")
+    from .linkwatch import add_link_parser
+
+    add_link_parser(sub, common)
     return p
 
 

@@ -16,16 +16,6 @@ from .result import LinkCandidate, LinkResult, LinkStatus
 log = logging.getLogger("flickr_replace.link")
 
 
-def user_cache_dir(config: Config) -> Path:
-    """The user cache dir of the environment the config was read from."""
-    dirs = getattr(config, "user_dirs", None)
-    if dirs is not None:
-        return Path(dirs.cache)
-    from platformdirs import user_cache_dir as platform_cache
-
-    return Path(platform_cache("flickr-replace"))
-
-
 class Linker:
     """One run's photo list and client; `match` answers per file."""
 
@@ -38,7 +28,7 @@ class Linker:
         self.plugins = plugins or get_plugins()
         self.client = client or FlickrClient(config)
         self._own_client = client is None
-        path = cache_file(cache_dir or user_cache_dir(config), config.base_url, config.oauth_token)
+        path = cache_file(cache_dir or config.user_dirs.cache, config.base_url, config.oauth_token)
         self.cache = PhotoCache(path)
         self.refresh = refresh
         self._ready = False
