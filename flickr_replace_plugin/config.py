@@ -22,6 +22,9 @@ ENV_NAMES = {
     "base_url": "FLICKR_REPLACE_BASE_URL",
 }
 SECRET_KEYS = ("api_secret", "oauth_token_secret")
+# Flickr's visibility flags (is_public, is_friend, is_family) for each `privacy` word.
+PRIVACY = {"private": (0, 0, 0), "friends": (0, 1, 0), "family": (0, 0, 1), "friends-and-family": (0, 1, 1),
+           "public": (1, 0, 0)}
 ENV_CONFIG = "FLICKR_REPLACE_CONFIG"
 ENV_STATE_DIR = "FLICKR_REPLACE_STATE_DIR"
 
@@ -109,6 +112,8 @@ class Config:
     limit_rate: int | None = None  # bytes per second for uploads, None for full speed
     jobs: int = 1
     state_dir: str | None = None   # where pending tickets are kept (default: the user state dir)
+    privacy: str = "private"       # who sees a photo uploaded by --upload-missing (PRIVACY's words)
+    upload_missing: bool = False   # upload a file no source has an id for, instead of failing
     path: str | None = None       # the config file these settings were read from
     dirs: UserDirs | None = field(default=None, repr=False)  # the user dirs of the environment read
 
@@ -215,6 +220,8 @@ def load_config(env: Mapping[str, str] | None = None, plugins: Any = None) -> Co
             values[key] = env[name]
     config = Config(path=str(path), dirs=dirs, **values)
     check_base_url(config.base_url)
+    if config.privacy not in PRIVACY:
+        raise ConfigError(f"{path}: privacy must be one of {', '.join(PRIVACY)}, not {config.privacy!r}")
     return config
 
 

@@ -50,6 +50,7 @@ class Run:
         self._clients: list[Any] = []
         self._limit_lock = threading.Lock()
         self._limit: tuple[int | None, ResultError | None] | None = None
+        self._guard: Any = None
 
     # -- shared resources ------------------------------------------------------------------------
     def client(self):
@@ -64,6 +65,8 @@ class Run:
     def close(self) -> None:
         for client in self._clients:
             client.close()
+        if self._guard is not None:
+            self._guard.close()
 
     def size_limit(self) -> tuple[int | None, ResultError | None]:
         """The account's file-size limit, asked once per run (retried like an upload)."""
@@ -133,7 +136,7 @@ class Run:
         if isinstance(checked, ResultError):  # before the id's verdict: "no such file" says more
             result.fail(checked)
             return
-        if resolution.error is not None:
+        if resolution.error is not None and not self._uploads_missing(resolution):
             result.fail(resolution.error)
             return
         result.bytes = checked.size
@@ -147,10 +150,17 @@ class Run:
             plugin, reason = veto
             result.status, result.error = Status.SKIPPED, ResultError.refusal("vetoed", f"{reason} (plugin {plugin})")
             return
+        new = result.photo_id is None  # --upload-missing: a new photo
+        if new and (not options.dry_run or self.config.has_credentials):
+            refusal = self.guard.refusal(path)
+            if refusal is not None:
+                result.fail(refusal)
+                return
         if options.dry_run:
             result.status = Status.DRY_RUN
             return
-        fields = {"photo_id": result.photo_id, "async": "1" if options.async_ else "0"}
+        fields = self._new_photo_fields(path) if new else {"photo_id": result.photo_id}
+        fields["async"] = "1" if options.async_ else "0"
         progress = self._progress_for(path, result.bytes)
 
         def upload():
@@ -158,7 +168,7 @@ class Run:
             if progress:
                 progress(0, reset=True)
             return self.client().upload_file(path, fields, content_type=checked.content_type,
-                                             progress=progress, file=checked.file)
+                                             progress=progress, file=checked.file, replace=not new)
 
         answer = self.retrying(upload)
         if answer.ticket_id:
@@ -169,11 +179,47 @@ class Run:
                 log.warning("could not save ticket %s in %s: %s", answer.ticket_id, self.store.path,
                             exc.strerror or exc)
             return
+        if new and answer.photo_id:
+            self._uploaded(result, answer.photo_id)
+            return
         if answer.photo_id and answer.photo_id != result.photo_id:
             result.fail(ResultError(f"Flickr answered for photo {answer.photo_id}, not {result.photo_id}"))
             return
         result.status, result.secret, result.originalsecret = Status.REPLACED, answer.secret, answer.originalsecret
         self._maybe_record(result)
+
+    # -- new photos (--upload-missing) --------------------------------------------------------------
+    def _uploads_missing(self, resolution: Any) -> bool:
+        """No source named any id (not: ids that conflict or are not ids)."""
+        return self.config.upload_missing and not resolution.candidates and \
+            resolution.error.reason == "no_photo_id"
+
+    @property
+    def guard(self):
+        with self._limit_lock:
+            if self._guard is None:
+                from .link.upload import DuplicateGuard
+
+                self._guard = DuplicateGuard(self.config, self.plugins)
+            return self._guard
+
+    def _new_photo_fields(self, path: str) -> dict[str, str]:
+        from .link.upload import upload_fields
+
+        return upload_fields(path, self.config.privacy, self.options.metadata.get("original"))
+
+    def _uploaded(self, result: ReplaceResult, photo_id: str) -> None:
+        """A new photo: recorded next to the source image, so its next export replaces it."""
+        from .sources.sidecar import record_photo_id
+
+        result.status, result.photo_id = Status.UPLOADED, photo_id
+        where = self.options.metadata.get("original") or result.path
+        try:
+            record_photo_id(where, photo_id)
+        except (OSError, ValueError) as exc:
+            result.warnings.append(f"uploaded as photo {photo_id}, but its id could not be recorded next to "
+                                   f"{where} ({getattr(exc, 'strerror', None) or exc}): pass --photo-id "
+                                   f"{photo_id} next time, or a second copy would be uploaded")
 
     def _progress_for(self, path: str, size: int):
         if self.progress is None:
@@ -206,7 +252,9 @@ class Run:
         if state is None:
             return result
         done = state.status is Ticket.DONE
-        if done and state.photo_id and state.photo_id != result.photo_id:
+        if done and result.photo_id is None and state.photo_id:
+            self._uploaded(result, state.photo_id)
+        elif done and state.photo_id and state.photo_id != result.photo_id:
             result.fail(ResultError(f"ticket {result.ticket_id} finished photo {state.photo_id}, not {result.photo_id}"))
         elif done:
             result.status = Status.REPLACED

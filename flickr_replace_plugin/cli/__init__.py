@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--timeout", type=seconds, default=None, metavar="S", help="seconds to wait for async tickets (default 600)")
     r.add_argument("--retries", type=positive_int, default=None, metavar="N", help="upload attempts for temporary failures (default 4)")
     r.add_argument("--limit-rate", type=byte_size, default=None, metavar="BYTES/S", help="cap upload speed, e.g. 500k or 2M")
+    r.add_argument("--upload-missing", action="store_true", default=None, help="upload a file no source has an id for as a new photo (unless it is probably on Flickr already), and record its id")
     r.add_argument("--record", action="store_true", default=None, help="after a replace, write NAME.EXT.flickr.yaml so the next export needs no id")
 
     s = sub.add_parser("resolve", parents=[common], help="print each file's photo id and where it was found; sends nothing")

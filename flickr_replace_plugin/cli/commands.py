@@ -42,7 +42,7 @@ def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingF
                                wait=args.wait, dry_run=args.dry_run, config=config, plugins=plugins,
                                progress=bar.bytes_sent, on_wait=bar.waiting, jobs=args.jobs,
                                timeout=args.timeout, retries=args.retries, limit_rate=args.limit_rate,
-                               record=args.record)
+                               record=args.record, upload_missing=args.upload_missing)
         for result in results:
             bar.clear()
             printer.result(result)

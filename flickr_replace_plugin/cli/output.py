@@ -8,7 +8,7 @@ from typing import IO, Any
 
 from ..result import ReplaceResult, Status
 
-_SYMBOL = {Status.REPLACED: "replaced", Status.PENDING: "pending", Status.FAILED: "FAILED",
+_SYMBOL = {Status.REPLACED: "replaced", Status.UPLOADED: "uploaded", Status.PENDING: "pending", Status.FAILED: "FAILED",
            Status.SKIPPED: "skipped", Status.DRY_RUN: "would replace"}
 
 

@@ -5,7 +5,7 @@ and DTDs refused outright: no entity bombs, no external entities, no network.
 """
 from __future__ import annotations
 
-from typing import Iterator, Literal
+from typing import Container, Iterator, Literal
 
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -35,15 +35,26 @@ class XMPError(ValueError):
     """The packet is not XMP we can read (malformed, or it declares a DTD)."""
 
 
+# What a new upload's title, description and tags are read from (dc:title is a language Alt).
+DESCRIBING = {f"{{{_DC}}}title": "dc:title", f"{{{_DC}}}description": "dc:description",
+              f"{{{_DC}}}subject": "dc:subject"}
+
+
 def xmp_fields(packet: bytes) -> Iterator[tuple[str, Kind, str]]:
     """Yield (field, kind, value) for every id-carrying property, in attribute or element form."""
+    for clark, value in xmp_properties(packet, FIELDS):
+        yield (*FIELDS[clark], value)
+
+
+def xmp_properties(packet: bytes, wanted: Container[str]) -> Iterator[tuple[str, str]]:
+    """Yield (Clark name, value) for the properties named in `wanted`, in attribute or element form."""
     for description in _parse(packet).iter(_DESCRIPTION):
         for clark, value in description.attrib.items():
-            if clark in FIELDS:
-                yield (*FIELDS[clark], value)
+            if clark in wanted:
+                yield clark, value
         for prop in description:
-            if prop.tag in FIELDS:
-                yield from ((*FIELDS[prop.tag], value) for value in _values(prop))
+            if prop.tag in wanted:
+                yield from ((prop.tag, value) for value in _values(prop))
 
 
 def _values(prop) -> Iterator[str]:

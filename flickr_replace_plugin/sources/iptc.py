@@ -37,6 +37,16 @@ def iim_datasets(data: bytes) -> list[tuple[tuple[int, int], bytes]] | None:
     return datasets if not data[pos:].strip(b"\x00") else None  # NUL padding may follow
 
 
+def iim_text(datasets: list[tuple[tuple[int, int], bytes]]) -> Iterator[tuple[tuple[int, int], str]]:
+    """The datasets' values as text, in the character set the stream declares."""
+    utf8 = False
+    for key, value in datasets:
+        if key == _CHARSET:
+            utf8 = value == _UTF8
+        else:
+            yield key, _decode(value, utf8)
+
+
 def iptc_fields(data: bytes | None, path: str = "") -> Iterator[Field]:
     if data is None:
         return
@@ -44,12 +54,9 @@ def iptc_fields(data: bytes | None, path: str = "") -> Iterator[Field]:
     if datasets is None:
         note(f"{path}: the IPTC block is damaged, not read")
         return
-    utf8 = False
-    for key, value in datasets:
-        if key == _CHARSET:
-            utf8 = value == _UTF8
-        elif key in _FIELDS:
-            yield (*_FIELDS[key], _decode(value, utf8))  # type: ignore[misc]
+    for key, text in iim_text(datasets):
+        if key in _FIELDS:
+            yield (*_FIELDS[key], text)  # type: ignore[misc]
 
 
 def _decode(value: bytes, utf8: bool) -> str:
