@@ -105,10 +105,6 @@ EDITS: dict[str, Callable[[Image.Image], Image.Image]] = {
 EXIF_IFD, DATE_TIME_ORIGINAL = 0x8769, 0x9003
 
 
-def photograph(name: str) -> Image.Image:
-    return photo(name)
-
-
 def jpeg_bytes(image: Image.Image, taken: str | None = None, quality: int = 88, xmp: bytes | None = None,
                segments: tuple[bytes, ...] = ()) -> bytes:
     """A JPEG with `taken` as EXIF DateTimeOriginal ('YYYY:MM:DD HH:MM:SS'); `segments` go right after SOI."""

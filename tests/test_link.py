@@ -10,7 +10,7 @@ import pytest
 from clirun import cli
 from flickr_replace_plugin import LinkResult, link_photos
 from flickr_replace_plugin.config import Config
-from pictures import export, jpeg_bytes, photograph
+from pictures import export, jpeg_bytes, photo
 
 LINK_KEYS = {"path", "status", "photo_id", "matched_on", "candidates", "written", "error"}
 TAKEN = "2023:05:01 10:00:00"
@@ -26,10 +26,10 @@ def account(sandbox, tmp_path):
     """1,100 unrelated photos, one photo whose export we hold, a burst of three, a look-alike title."""
     sandbox.seed(1100)
     ids = {
-        "coffee": sandbox.add_photo(jpeg_bytes(photograph("coffee"), "2022:07:14 08:30:05"), "DSC_0101.jpg",
+        "coffee": sandbox.add_photo(jpeg_bytes(photo("coffee"), "2022:07:14 08:30:05"), "DSC_0101.jpg",
                                     title="DSC_0101"),
-        "decoy": sandbox.add_photo(jpeg_bytes(photograph("camera"), TAKEN), "IMG_5000.jpg", title="IMG_5000"),
-        "burst": [sandbox.add_photo(jpeg_bytes(photograph("astronaut").crop((i, 0, 512 - 2 + i, 510)), TAKEN),
+        "decoy": sandbox.add_photo(jpeg_bytes(photo("camera"), TAKEN), "IMG_5000.jpg", title="IMG_5000"),
+        "burst": [sandbox.add_photo(jpeg_bytes(photo("astronaut").crop((i, 0, 512 - 2 + i, 510)), TAKEN),
                                     f"burst{i}.jpg", title="Burst") for i in range(3)],
     }
     files = tmp_path / "files"
@@ -80,7 +80,7 @@ def test_the_list_is_read_once_and_cached(sandbox, config, account, tmp_path):
 def test_an_old_cache_is_brought_up_to_date_with_recently_updated(sandbox, config, account, tmp_path):
     ids, files = account
     list(link_photos([files["unmatched"]], config=config, cache_dir=tmp_path / "cache"))
-    new_id = sandbox.add_photo(jpeg_bytes(photograph("chelsea")), "chelsea.jpg", title="chelsea")
+    new_id = sandbox.add_photo(jpeg_bytes(photo("chelsea")), "chelsea.jpg", title="chelsea")
     [db] = (tmp_path / "cache").glob("*.sqlite")
     with sqlite3.connect(db) as conn:  # the list was read an hour ago
         conn.execute("UPDATE meta SET value = CAST(value AS REAL) - 3600 WHERE key = 'read_at'")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from clirun import cli
 from photofiles import app13, bag, iim, xmp_packet
-from pictures import export, jpeg_bytes, photograph
+from pictures import export, jpeg_bytes, photo
 
 
 def uploads(sandbox) -> list[dict]:
@@ -61,7 +61,7 @@ def test_iptc_fields_privacy_from_config_and_the_original_sidecar(sandbox, cli_e
 
 def test_a_file_probably_on_flickr_is_not_uploaded_again(sandbox, cli_env, tmp_path):
     sandbox.seed(10)
-    pid = sandbox.add_photo(jpeg_bytes(photograph("coffee"), "2022:07:14 08:30:05"), "DSC_0101.jpg", title="DSC_0101")
+    pid = sandbox.add_photo(jpeg_bytes(photo("coffee"), "2022:07:14 08:30:05"), "DSC_0101.jpg", title="DSC_0101")
     path = export(tmp_path / "DSC_0101.jpg", "coffee", taken="2022:07:14 08:30:05")
     other = export(tmp_path / "new.jpg", "rocket")
     sandbox.clear_requests()
