@@ -23,11 +23,20 @@ class TiffError(ValueError):
     """Not a TIFF structure, or one too broken to read."""
 
 
+PEEK = 4  # bytes read past each value, so a text whose end is not marked can be checked for a cut
+
+
 @dataclass
 class TiffTags:
     byteorder: str  # struct prefix: "<" (II, Intel) or ">" (MM, Motorola)
     values: dict[int, bytes] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # wanted tags left out, and why
+    # the PEEK bytes that follow each value stored out of line (b"" where the data ends, or where
+    # another value or IFD starts): a count damaged to be smaller leaves the rest of the text there
+    following: dict[int, bytes] = field(default_factory=dict, compare=False)
+    # (start, end, tag) of every IFD table and out-of-line value seen: a count damaged to be
+    # larger makes its value run into another one
+    spans: list[tuple[int, int, int]] = field(default_factory=list, repr=False, compare=False)
 
 
 def read_tags(fh: BinaryIO, wanted: Collection[int], base: int = 0, cap: int = 1 << 20) -> TiffTags:
@@ -54,7 +63,22 @@ def read_tags(fh: BinaryIO, wanted: Collection[int], base: int = 0, cap: int = 1
             _read_ifd(fh, base, offset, sub_wanted, cap, tags)
         except TiffError as exc:  # IFD0's values are still good
             tags.skipped.append(f"EXIF IFD: {exc}")
+    _drop_overlapping(tags)
     return tags
+
+
+def _drop_overlapping(tags: TiffTags) -> None:
+    """A wanted value that overlaps another value or an IFD has a damaged count: it is left out,
+    since the bytes past its real end are someone else's and may extend an id. One that ends
+    where another starts has its end confirmed by the layout: nothing follows it that is its own."""
+    for start, end, tag in [span for span in tags.spans if span[2] in tags.values]:
+        others = [(s, e) for s, e, t in tags.spans if (s, e, t) != (start, end, tag)]
+        if any(s < end and start < e for s, e in others):
+            del tags.values[tag]
+            tags.following.pop(tag, None)
+            tags.skipped.append(f"tag {tag} overlaps other data (a damaged count?)")
+        elif any(s == end for s, _ in others):
+            tags.following[tag] = b""
 
 
 def _read_ifd(fh: BinaryIO, base: int, offset: int, wanted: set[int], cap: int, tags: TiffTags) -> None:
@@ -67,19 +91,23 @@ def _read_ifd(fh: BinaryIO, base: int, offset: int, wanted: set[int], cap: int, 
     if count > MAX_ENTRIES:
         raise TiffError(f"IFD claims {count} entries")
     entries = fh.read(12 * count)
+    tags.spans.append((offset, offset + 2 + 12 * count + 4, -1))
     for start in range(0, len(entries) - 11, 12):
         tag, typ, n, inline = struct.unpack(order + "HHI4s", entries[start : start + 12])
+        size = _TYPE_SIZES.get(typ, 0) * n
+        if size > 4:
+            at = struct.unpack(order + "I", inline)[0]
+            tags.spans.append((at, at + size, tag))
         if tag not in wanted or typ not in _TYPE_SIZES:
             continue
-        size = _TYPE_SIZES[typ] * n
         if size <= 4:
             tags.values[tag] = inline[:size]
         elif size > cap:
             tags.skipped.append(f"tag {tag} holds {size} bytes (more than {cap})")
         else:
-            fh.seek(base + struct.unpack(order + "I", inline)[0])
-            value = fh.read(size)
-            if len(value) == size:
-                tags.values[tag] = value
+            fh.seek(base + at)
+            value = fh.read(size + PEEK)
+            if len(value) >= size:
+                tags.values[tag], tags.following[tag] = value[:size], value[size:]
             else:
                 tags.skipped.append(f"tag {tag} runs past the end")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, TypeVar
 
 from .candidates import Candidate
 from ..formats.containers import Embedded, read_embedded
@@ -12,7 +12,15 @@ from ..formats.scope import note
 from ..formats.xmp import XMPError, xmp_fields
 
 F = TypeVar("F", bound=Callable[..., Any])
-Field = tuple[str, Kind, str]  # (field name users know, how it carries an id, value)
+
+
+class Field(NamedTuple):
+    name: str  # the field's name as users know it
+    kind: Kind  # how it carries an id
+    value: str
+    cut: bool = False  # the value may continue past its end: no id that reaches the end is taken
+
+
 
 
 def guarded(source: str) -> Callable[[F], F]:
@@ -43,11 +51,13 @@ def subjects(path: str, metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
     return files
 
 
-def scan(source: str, fields: Iterable[Field], where: str = "") -> list[Candidate]:
-    """A candidate for every id the fields carry (the same id in the same field counted once)."""
+def scan(source: str, fields: Iterable[tuple[Any, ...]], where: str = "") -> list[Candidate]:
+    """A candidate for every id the fields carry (the same id in the same field counted once);
+    a field is a `Field` or a plain (name, kind, value) tuple."""
     found: dict[tuple[str, str], Candidate] = {}
-    for name, kind, value in fields:
-        for photo_id in ids_in(value, kind):
+    for item in fields:
+        name, kind, value, cut = Field(*item)
+        for photo_id in ids_in(value, kind, cut):
             found.setdefault((photo_id, name), Candidate(photo_id, source, name + where))
     return list(found.values())
 

@@ -49,16 +49,22 @@ def base58_encode(number: int) -> str:
     return out or BASE58_ALPHABET[0]
 
 
-def ids_in(value: str, kind: Kind) -> list[str]:
-    """Every photo id `value` carries, read as a field of `kind`; ids too long to be real are dropped."""
-    if kind == "keyword":
-        found = [m.group(2) for m in map(_MACHINE_TAG.fullmatch, value.split(";")) if m]
+def ids_in(value: str, kind: Kind, cut: bool = False) -> list[str]:
+    """Every photo id `value` carries, read as a field of `kind`; ids too long to be real are dropped.
+
+    :param cut: the value may continue past its end (a damaged count, no terminator): an id that
+        reaches the end may be the start of a longer one, which is another photo, so it is not taken.
+    """
+    if kind == "keyword" or (kind == "hierarchical" and cut):
+        keywords = value.split(";")
+        found = [m.group(2) for m in map(_MACHINE_TAG.fullmatch, keywords[:-1] if cut else keywords) if m]
     elif kind == "hierarchical":
         match = _HIERARCHICAL.fullmatch(value)
         found = [match.group(1)] if match else ids_in(value, "keyword")
     else:
-        found = [m.group(2) for m in _PAGE_URL.finditer(value) if m.group(1).lower() not in _NOT_USERS]
-        found += [str(base58_decode(m.group(1))) for m in _SHORT_URL.finditer(value)]
+        end = len(value) if cut else len(value) + 1
+        found = [m.group(2) for m in _PAGE_URL.finditer(value) if m.group(1).lower() not in _NOT_USERS and m.end() < end]
+        found += [str(base58_decode(m.group(1))) for m in _SHORT_URL.finditer(value) if m.end() < end]
     return [photo_id for photo_id in found if is_photo_id(photo_id)]
 
 
