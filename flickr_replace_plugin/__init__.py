@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .errors import ConfigError
 from .hookspecs import hookimpl
 
 from .version import __version__
 __all__ = ["replace", "replace_many", "resolve_photo_id", "ReplaceResult", "Resolution", "Candidate", "hookimpl",
-           "link_photos", "LinkResult",
+           "link_photos", "LinkResult", "ConfigError",
            "__version__"]
 
 _LAZY = {

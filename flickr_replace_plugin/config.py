@@ -7,7 +7,7 @@ import stat
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
@@ -97,25 +97,123 @@ class Endpoints:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """What one setting accepts: a type as users and plugin.yaml name it, the allowed values in words,
+    and the parser every way in shares (config file, command line, Python API)."""
+
+    kind: str
+    allowed: str
+    parse: Callable[[Any], Any]  # the value as Config holds it; ValueError when not allowed
+
+
+def _whole(minimum: int) -> Rule:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(value)
+        number = int(value.strip() if isinstance(value, str) else value)
+        if number < minimum:
+            raise ValueError(value)
+        return number
+
+    return Rule("integer", f"a whole number, at least {minimum}", parse)
+
+
+def _seconds(zero: bool) -> Rule:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        number = float(value.strip() if isinstance(value, str) else value)
+        if not (number >= 0 if zero else number > 0) or number != number or number == float("inf"):
+            raise ValueError(value)
+        return number
+
+    return Rule("number", "a number of seconds, 0 or more" if zero else "a number of seconds above 0", parse)
+
+
+_BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, str)) and str(value).strip().lower() in _BOOL_WORDS:
+        return _BOOL_WORDS[str(value).strip().lower()]
+    raise ValueError(value)
+
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def byte_size(value: Any) -> int:
+    """A byte count (or bytes per second), with an optional K/M/G suffix in binary units: `500k`,
+    `200M/s`. The command line's `--limit-rate` and the config's `limit_rate` both read it."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    text = str(value).strip().upper().removesuffix("/S").removesuffix("IB").removesuffix("B")
+    unit = text[-1:] if text[-1:] in ("K", "M", "G") else ""
+    size = int(float(text[: len(text) - len(unit)]) * _UNITS[unit])
+    if size <= 0:
+        raise ValueError(value)
+    return size
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(value)
+    return str(value).strip()
+
+
+def _choice(*words: str) -> Rule:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or value.strip().lower() not in words:
+            raise ValueError(value)
+        return value.strip().lower()
+
+    return Rule("string", "one of " + ", ".join(words), parse)
+
+
+TEXT = Rule("string", "text", _text)
+PATH = Rule("string", "a folder (~ is your home folder)", _text)
+BOOLEAN = Rule("boolean", "true or false (also yes/no, on/off, 1/0)", _boolean)
+PRIVACY_WORDS = tuple(PRIVACY)
+
+
+def setting(default: Any, rule: Rule, help: str) -> Any:
+    """A Config field with its rule and its one-line description: the table of settings."""
+    return field(default=default, metadata={"rule": rule, "help": help})
+
+
+@dataclass(frozen=True)
 class Config:
-    api_key: str | None = None
-    api_secret: str | None = None
-    oauth_token: str | None = None
-    oauth_token_secret: str | None = None
-    base_url: str | None = None
-    retries: int = 4              # upload attempts in all, for retryable failures
-    backoff: float = 1.0          # seconds before the first retry; doubles each time
-    timeout: float = 600.0        # seconds to wait for async tickets before reporting `pending`
-    http_timeout: float = 60.0    # seconds to wait for an answer (uploads get more per byte sent)
-    record: bool = False          # write NAME.EXT.flickr.yaml after a replace whose id came from the caller
-    calls_per_hour: int = 3600    # Flickr's per-key limit on API calls
-    limit_rate: int | None = None  # bytes per second for uploads, None for full speed
-    jobs: int = 1
-    state_dir: str | None = None   # where pending tickets are kept (default: the user state dir)
-    privacy: str = "private"       # who sees a photo uploaded by --upload-missing (PRIVACY's words)
-    upload_missing: bool = False   # upload a file no source has an id for, instead of failing
+    """Every setting, with its type, range and default: one table for the config file, the
+    command line, the Python API, plugin.yaml and the README."""
+
+    api_key: str | None = setting(None, TEXT, "your app's key from Flickr's App Garden")
+    api_secret: str | None = setting(None, TEXT, "your app's secret")
+    oauth_token: str | None = setting(None, TEXT, "the token `flickr-replace auth` stored")
+    oauth_token_secret: str | None = setting(None, TEXT, "the token's secret")
+    base_url: str | None = setting(None, Rule("string", "an https:// URL (http:// only to this machine)", _text),
+                                   "one base for every Flickr endpoint (the sandbox, a proxy)")
+    retries: int = setting(4, _whole(1), "upload attempts in all, for temporary failures (105, 106, HTTP 5xx, dropped connections)")
+    backoff: float = setting(1.0, _seconds(zero=True), "seconds before the first retry; doubles each time, with jitter")
+    timeout: float = setting(600.0, _seconds(zero=True), "seconds to wait for async tickets before reporting `pending`")
+    http_timeout: float = setting(60.0, _seconds(zero=False), "seconds to wait for an answer (uploads get more per byte sent)")
+    record: bool = setting(False, BOOLEAN, "write NAME.EXT.flickr.yaml after a replace whose id came from the caller")
+    calls_per_hour: int = setting(3600, _whole(1), "client-side API call limit (Flickr blocks keys beyond 3,600 an hour)")
+    limit_rate: int | None = setting(None, Rule("integer", "bytes per second, e.g. 500k or 2M", byte_size),
+                                     "cap upload speed; null for full speed")
+    jobs: int = setting(1, _whole(1), "files replaced at a time")
+    state_dir: str | None = setting(None, PATH, "where pending tickets are kept (default: the user state dir)")
+    privacy: str = setting("private", _choice(*PRIVACY_WORDS), "who may see a photo uploaded as new (`--upload-missing`)")
+    upload_missing: bool = setting(False, BOOLEAN, "upload a file no source has an id for as a new photo, instead of failing")
+    backup: bool = setting(True, BOOLEAN, "save each photo's current original before replacing it")
+    backup_dir: str | None = setting(None, PATH, "where backups go (default: the user data dir's flickr-replace/backups)")
     path: str | None = None       # the config file these settings were read from
     dirs: UserDirs | None = field(default=None, repr=False)  # the user dirs of the environment read
+
+    def __post_init__(self) -> None:
+        for key in SETTINGS:  # a Config is never out of range, however it was made
+            object.__setattr__(self, key, check_setting(key, getattr(self, key)))
 
     @property
     def user_dirs(self) -> UserDirs:
@@ -144,11 +242,38 @@ class Config:
         return self
 
     def with_(self, **changes: Any) -> "Config":
+        """This config with `changes` over it (None keeps the config's); each change checked."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
 NOT_SETTINGS = ("path", "dirs")  # Config fields no file or variable sets
 SETTINGS = {f.name: f.type for f in fields(Config) if f.name not in NOT_SETTINGS}
+RULES: dict[str, Rule] = {f.name: f.metadata["rule"] for f in fields(Config) if f.name in SETTINGS}
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Config) if f.name in SETTINGS}
+
+
+def check_setting(key: str, value: Any, where: str = "") -> Any:
+    """The value as Config holds it; None is the default. A value out of type or range is a one-line
+    ConfigError naming the key and what it may be."""
+    if value is None:
+        return DEFAULTS[key]
+    rule = RULES[key]
+    try:
+        return rule.parse(value)
+    except (TypeError, ValueError, OverflowError):
+        shown = value if isinstance(value, (int, float)) else repr(value)
+        raise ConfigError(f"{where + ': ' if where else ''}{key} must be {rule.allowed}, not {shown}") from None
+
+
+def settings_table() -> str:
+    """The README's table of settings, made from the same table the checks use."""
+    rows = ["| key | type | allowed | default | what it does |", "|---|---|---|---|---|"]
+    for f in fields(Config):
+        if f.name in SETTINGS:
+            rule = f.metadata["rule"]
+            default = "null" if f.default is None else str(f.default).lower() if isinstance(f.default, bool) else f.default
+            rows.append(f"| `{f.name}` | {rule.kind} | {rule.allowed} | `{default}` | {f.metadata['help']} |")
+    return "\n".join(rows) + "\n"
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -185,24 +310,6 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _coerce(key: str, value: Any, where: str) -> Any:
-    kind = SETTINGS[key]
-    try:
-        if value is None:
-            return None
-        if "bool" in kind:
-            if isinstance(value, str):
-                return value.strip().lower() in ("1", "true", "yes", "on")
-            return bool(value)
-        if "int" in kind:
-            return int(value)
-        if "float" in kind:
-            return float(value)
-        return str(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{where}: {key} must be {kind.split(' ')[0]}, not {value!r}") from None
-
-
 def load_config(env: Mapping[str, str] | None = None, plugins: Any = None) -> Config:
     """The file's settings, then a host plugin's credentials, then the environment's: `env` is the
     only environment read (os.environ when None)."""
@@ -211,7 +318,7 @@ def load_config(env: Mapping[str, str] | None = None, plugins: Any = None) -> Co
     path = dirs.config_file
     values: dict[str, Any] = {}
     for key, value in read_config_file(path).items():
-        values[key] = _coerce(key, value, str(path))
+        values[key] = check_setting(key, value, f"config file {path}")
     if plugins is not None:
         supplied = plugins.flickr_credentials() or {}
         values.update({k: str(v) for k, v in dict(supplied).items() if k in CREDENTIAL_KEYS and v})
@@ -220,8 +327,6 @@ def load_config(env: Mapping[str, str] | None = None, plugins: Any = None) -> Co
             values[key] = env[name]
     config = Config(path=str(path), dirs=dirs, **values)
     check_base_url(config.base_url)
-    if config.privacy not in PRIVACY:
-        raise ConfigError(f"{path}: privacy must be one of {', '.join(PRIVACY)}, not {config.privacy!r}")
     return config
 
 

@@ -13,7 +13,7 @@ from .flickr.ratelimit import CallLimiter
 from .flickr.responses import FlickrFailure, Ticket, TicketState
 from .options import RunOptions, run_options
 from .photoid.candidates import CALLER_SOURCES
-from .result import ReplaceResult, ResultError, Status
+from .result import Origin, ReplaceResult, ResultError, Status
 from .scheduler import stream_results
 from .tickets import TicketStore, result_from_saved
 
@@ -102,15 +102,17 @@ class Run:
         result = ReplaceResult(path=str(path))
         try:
             self._process(result)
-        except PluginError as exc:
-            result.fail(ResultError(str(exc)))
+        except PluginError as exc:  # a before_replace plugin that raised stops this file like a veto
+            result.fail(ResultError.refusal("vetoed", f"{exc}; fix or remove that plugin (`flickr-replace plugins` lists them)"))
         except FlickrFailure as exc:
             result.fail(exc.error)
         except OSError as exc:
-            result.fail(ResultError(f"cannot read {path}: {exc.strerror or exc}"))
+            result.fail(ResultError.refusal("no_file", f"cannot read {path}: {exc.strerror or exc} "
+                                                       "(check that it exists and that you may read it)"))
         except Exception as exc:  # a bug or a library's surprise: this file fails, the batch goes on
             log.debug("unexpected error replacing %s", path, exc_info=True)
-            result.fail(ResultError(f"unexpected {type(exc).__name__} while replacing {path} (-vv shows where)"))
+            result.fail(ResultError(f"unexpected {type(exc).__name__} while replacing {path} (a bug: run again "
+                                    "with -vv to see where, and report it)"))
         result.elapsed_s = time.monotonic() - started
         return result
 
@@ -183,7 +185,8 @@ class Run:
             self._uploaded(result, answer.photo_id)
             return
         if answer.photo_id and answer.photo_id != result.photo_id:
-            result.fail(ResultError(f"Flickr answered for photo {answer.photo_id}, not {result.photo_id}"))
+            result.fail(ResultError(f"Flickr answered for photo {answer.photo_id}, not {result.photo_id}: "
+                                    "check both on flickr.com", origin=Origin.FLICKR))
             return
         result.status, result.secret, result.originalsecret = Status.REPLACED, answer.secret, answer.originalsecret
         self._maybe_record(result)
@@ -255,7 +258,8 @@ class Run:
         if done and result.photo_id is None and state.photo_id:
             self._uploaded(result, state.photo_id)
         elif done and state.photo_id and state.photo_id != result.photo_id:
-            result.fail(ResultError(f"ticket {result.ticket_id} finished photo {state.photo_id}, not {result.photo_id}"))
+            result.fail(ResultError(f"ticket {result.ticket_id} finished photo {state.photo_id}, not {result.photo_id}: "
+                                    "check both on flickr.com", origin=Origin.FLICKR))
         elif done:
             result.status = Status.REPLACED
             try:
@@ -266,7 +270,7 @@ class Run:
                             exc.error.message)
             self._maybe_record(result)
         elif state.status is Ticket.FAILED:
-            result.fail(ResultError.flickr(3, f"Flickr could not process the replacement (ticket {result.ticket_id})"))
+            result.fail(ResultError.flickr(3, f"Flickr could not process the replacement (ticket {result.ticket_id}): try again; if it fails again, export the file again"))
         else:
             result.fail(ResultError.flickr(3, f"Flickr does not know ticket {result.ticket_id} (invalid)"))
         result.elapsed_s = time.monotonic() - started

@@ -65,13 +65,13 @@ def open_checked(path: str) -> Checked | ResultError:
 
 
 def _unreadable(path: str, exc: OSError) -> ResultError:
-    return ResultError.refusal("no_file", f"cannot read {path}: {exc.strerror}")
+    return ResultError.refusal("no_file", f"cannot read {path}: {exc.strerror} (check that you may read it)")
 
 
 def _not_regular(path: str, mode: int) -> ResultError | None:
     if stat.S_ISDIR(mode):
         return ResultError.refusal("not_a_file", f"is a directory, not a photo: {path} (give the image files inside it)")
-    return None if stat.S_ISREG(mode) else ResultError.refusal("not_a_file", f"not a regular file: {path}")
+    return None if stat.S_ISREG(mode) else ResultError.refusal("not_a_file", f"not a regular file: {path} (give an image file)")
 
 
 def _check(path: str, file: BinaryIO, size: int) -> Checked | ResultError:
@@ -80,14 +80,14 @@ def _check(path: str, file: BinaryIO, size: int) -> Checked | ResultError:
     kind = sniff_file(file)
     raw = raw_format(file) if kind == "raw" else None
     if kind == "video":
-        return ResultError.refusal("video", f"Videos can't be replaced: {path} is a video", code=8)
+        return ResultError.refusal("video", f"Videos can't be replaced: {path} is a video (give a photo)", code=8)
     if raw:
         # Flickr's answer to a raw is unknown (a TIFF-based one may even be taken as a TIFF and
         # shown wrong): refuse it here, with no Flickr code.
         return ResultError.refusal("raw", f"{path} is a camera RAW file ({raw.upper()}), which Flickr cannot show: "
                                    "export a JPEG or TIFF from it first, and replace with that")
     if kind is None:
-        return ResultError.refusal("not_an_image", f"not an image Flickr takes (JPEG, PNG, GIF, TIFF, WebP, HEIC): {path}", code=5)
+        return ResultError.refusal("not_an_image", f"not an image Flickr takes: {path} (export it as JPEG, PNG, GIF, TIFF, WebP or HEIC)", code=5)
     return Checked(path, file, size, kind)
 
 

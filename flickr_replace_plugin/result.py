@@ -26,6 +26,17 @@ FLICKR_CODES: dict[int, tuple[str, bool]] = {
     106: ("Write operation failed", True),
     116: ("Bad URL found", False),
 }
+_AUTH_AGAIN = "run `flickr-replace auth` again"
+# What a user can do about a code that is no passing trouble: added to every message with that code.
+FLICKR_ADVICE: dict[int, str] = {
+    1: "replacing a photo needs a Flickr Pro account",
+    6: "the account's monthly upload limit is used up; `flickr-replace status` shows it",
+    96: f"the signature was refused: check api_secret, or {_AUTH_AGAIN}",
+    97: _AUTH_AGAIN,
+    98: f"the stored token is not valid (revoked or expired): {_AUTH_AGAIN}",
+    99: f"the token lacks 'write' permission: {_AUTH_AGAIN} and allow 'write' access",
+    100: "Flickr does not know this API key: check api_key (FLICKR_API_KEY), or get one from the App Garden",
+}
 
 
 class Status(str, enum.Enum):
@@ -54,8 +65,12 @@ class ResultError:
     @classmethod
     def flickr(cls, code: int, message: str | None = None) -> "ResultError":
         known = FLICKR_CODES.get(code)
+        message = message or (known[0] if known else f"Flickr error {code}")
+        advice = FLICKR_ADVICE.get(code)
+        if advice and advice not in message:
+            message = f"{message} ({advice})"
         return cls(
-            message=message or (known[0] if known else f"Flickr error {code}"),
+            message=message,
             origin=Origin.FLICKR,
             code=code,
             retryable=bool(known and known[1]),

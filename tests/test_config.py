@@ -43,6 +43,20 @@ def write_config(env, text, mode=0o600):
     ("api_kye: abc\n", 0o600, "unknown key(s) api_kye"),
     ("api_key: k\napi_secret: s3cr3t-value\n", 0o644, "chmod 600"),
     ("retries: many\n", 0o600, "retries must be"),
+    ("http_timeout: 0\n", 0o600, "http_timeout must be a number of seconds above 0, not 0"),
+    ("backoff: -1\n", 0o600, "backoff must be a number of seconds, 0 or more, not -1"),
+    ("calls_per_hour: 0\n", 0o600, "calls_per_hour must be a whole number, at least 1, not 0"),
+    ("jobs: -1\n", 0o600, "jobs must be a whole number, at least 1, not -1"),
+    ("jobs: 2.5\n", 0o600, "jobs must be a whole number"),
+    ("retries: -3\n", 0o600, "retries must be a whole number, at least 1, not -3"),
+    ("timeout: -1\n", 0o600, "timeout must be a number of seconds, 0 or more, not -1"),
+    ("timeout: .nan\n", 0o600, "timeout must be a number of seconds"),
+    ('record: "maybe"\n', 0o600, "record must be true or false (also yes/no, on/off, 1/0), not 'maybe'"),
+    ("limit_rate: 0\n", 0o600, "limit_rate must be bytes per second, e.g. 500k or 2M, not 0"),
+    ("limit_rate: fast\n", 0o600, "limit_rate must be bytes per second"),
+    ("privacy: secret\n", 0o600, "privacy must be one of private, friends, family, friends-and-family, public, not 'secret'"),
+    ("backup: perhaps\n", 0o600, "backup must be true or false"),
+    ("backup_dir: [a, b]\n", 0o600, "backup_dir must be a folder"),
     ("base_url: http://flickr.example.com\n", 0o600, "SSL is required"),
 ])
 def test_bad_config_exits_2_with_one_line(env, photo, text, mode, expected):
@@ -83,3 +97,32 @@ def test_saved_credentials_are_private(env, tmp_path):
     save_credentials(path, {"api_key": "k", "api_secret": "s"})
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_config(env).api_secret == "s"
+
+
+@pytest.mark.parametrize("text, key, value", [
+    ("limit_rate: 2M\n", "limit_rate", 2 << 20),  # as the command line's --limit-rate 2M
+    ("limit_rate: 500k\n", "limit_rate", 500 << 10),
+    ('record: "on"\n', "record", True),
+    ('record: "0"\n', "record", False),
+    ("privacy: Friends-and-Family\n", "privacy", "friends-and-family"),
+    ("backup: no\n", "backup", False),
+    ("timeout: 0\n", "timeout", 0.0),  # report pending at once
+    ("jobs:\n", "jobs", 1),  # left empty: the default
+])
+def test_good_settings_load_as_the_config_reads_them(env, text, key, value):
+    write_config(env, text)
+    assert getattr(load_config(env), key) == value
+
+
+def test_the_python_api_refuses_what_the_config_file_refuses(env, photo):
+    from flickr_replace_plugin import ConfigError, replace
+
+    with pytest.raises(ConfigError, match="jobs must be a whole number, at least 1, not -1"):
+        replace(photo, photo_id="1", dry_run=True, jobs=-1, config=load_config(env))
+
+
+def test_the_command_line_refuses_with_the_same_words(env, photo):
+    proc = run(["replace", photo, "--photo-id", "1", "--jobs", "0"], env)
+    assert proc.returncode == 2 and "--jobs: must be a whole number, at least 1, not '0'" in proc.stderr
+    proc = run(["replace", photo, "--photo-id", "1", "--dry-run", "--limit-rate", "2M"], env)
+    assert proc.returncode == 0, proc.stderr

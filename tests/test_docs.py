@@ -52,3 +52,9 @@ def test_the_readme_layout_names_every_subpackage():
     folders = sorted(p.parent.name for p in package.glob("*/__init__.py"))
     assert folders and all(f"`{name}/`" in section for name in folders), \
         [name for name in folders if f"`{name}/`" not in section]
+
+
+def test_readme_settings_table_is_the_one_the_checks_use():
+    from flickr_replace_plugin.config import settings_table
+
+    assert settings_table() in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -246,11 +246,11 @@ def config_file(cli_env: dict[str, str], tmp_path: Path) -> Callable[[bytes], di
     pytest.param(["--photo-id", "abc"], None, "not a Flickr photo id", id="photo id of letters"),
     pytest.param(["--photo-id", "12 34"], None, "not a Flickr photo id", id="photo id with a space"),
     pytest.param(["--photo-id", ""], None, "not a Flickr photo id", id="empty photo id"),
-    pytest.param(["--jobs", "0"], None, "must be at least 1", id="no workers"),
+    pytest.param(["--jobs", "0"], None, "must be a whole number, at least 1", id="no workers"),
     pytest.param([], b"api_key: [unclosed\n", "is not valid YAML (line", id="config not YAML"),
     pytest.param([], b"- a list\n- not a mapping\n", "must be a YAML mapping", id="config a list"),
     pytest.param([], b"colour: blue\nretries: 3\n", "unknown key(s) colour", id="config with unknown keys"),
-    pytest.param([], b"retries: many\n", "retries must be int", id="config with a wrong type"),
+    pytest.param([], b"retries: many\n", "retries must be a whole number, at least 1, not 'many'", id="config with a wrong type"),
     pytest.param([], b"\xff\xfe\x00\x01 binary", "is not UTF-8 text", id="config not text"),
 ])
 def test_a_wrong_command_line_or_config_exits_2_with_one_line(sandbox, cli_env, config_file, tmp_path, args,

@@ -101,6 +101,7 @@ def test_config_keys_are_the_config_fields():
         assert entry["type"] == TYPES[str(f.type).split(" ")[0]], f.name
         assert entry["default"] == (None if f.default is MISSING else f.default), f.name
         assert entry.get("env") == config.ENV_NAMES.get(f.name), f.name
+        assert (entry["allowed"], entry["help"]) == (f.metadata["rule"].allowed, f.metadata["help"]), f.name
 
 
 def env_names_in_code() -> set[str]:

@@ -1,37 +1,26 @@
-"""Command-line value types shared by the main CLI and the sandbox's: one clear line per mistake."""
+"""Command-line value types shared by the main CLI and the sandbox's: one clear line per mistake.
+
+They are the config's own rules (config.Rule), so `--limit-rate 2M` and `limit_rate: 2M` are read
+by one parser and refused with the same words."""
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+from typing import Any, Callable
 
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+from ..config import RULES, Rule, byte_size as _byte_size
 
 
-def _number(kind: type, what: str, minimum: float, inclusive: bool) -> Callable[[str], float]:
-    def parse(text: str):
+def _argtype(rule: Rule, name: str) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
         try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
-        if value < minimum or (not inclusive and value == minimum):
-            raise argparse.ArgumentTypeError(f"must be {'at least' if inclusive else 'above'} {minimum}")
-        return value
+            return rule.parse(text)
+        except (TypeError, ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"must be {rule.allowed}, not {text!r}") from None
 
+    parse.__name__ = name  # argparse names the type in some messages
     return parse
 
 
-positive_int = _number(int, "a whole number", 1, True)
-seconds = _number(float, "a number of seconds", 0, True)
-
-
-def byte_size(text: str) -> int:
-    """A byte count (or bytes per second), with an optional K/M/G suffix in binary units: `500k`, `200M/s`."""
-    value = text.strip().upper().removesuffix("/S").removesuffix("IB").removesuffix("B")
-    unit = value[-1:] if value[-1:] in ("K", "M", "G") else ""
-    try:
-        size = int(float(value[: len(value) - len(unit)]) * _UNITS[unit])
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a byte size: {text!r} (try 500k or 2M)") from None
-    if size <= 0:
-        raise argparse.ArgumentTypeError("the size must be positive")
-    return size
+positive_int = _argtype(RULES["jobs"], "positive_int")
+seconds = _argtype(RULES["timeout"], "seconds")
+byte_size = _argtype(Rule("integer", "a byte size such as 500k or 2M", _byte_size), "byte_size")

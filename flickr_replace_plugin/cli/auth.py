@@ -10,15 +10,69 @@ from .redact import RedactingFilter
 from ..flickr.responses import FlickrFailure
 
 
+class Aborted(Exception):
+    """The user closed the input at a prompt (Ctrl-D): stop, store nothing."""
+
+
 def _ask(env: Environment, prompt: str, secret: bool = False) -> str:
     if secret and env.stdin.isatty():
-        return getpass.getpass(prompt).strip()
+        try:
+            return getpass.getpass(prompt).strip()
+        except EOFError:
+            raise Aborted() from None
     env.stderr.write(prompt)
     env.stderr.flush()
-    return env.stdin.readline().strip()
+    line = env.stdin.readline()
+    if not line:  # end of input, not an empty answer
+        raise Aborted()
+    return line.strip()
+
+
+# Why Flickr's OAuth endpoints refused (RFC 5849 and Flickr's oauth_problem words), and what to do.
+_REFUSALS = {
+    "consumer_key_unknown": "Flickr does not know this API key: check it against the App Garden "
+                            "(https://www.flickr.com/services/apps/)",
+    "consumer_key_rejected": "Flickr rejected this API key: check it in the App Garden",
+    "signature_invalid": "the signature was refused: check the API secret that goes with this key",
+    "parameter_rejected": "the code was not accepted: type the code the page shows for this run, "
+                          "and run `flickr-replace auth` again",
+    "verifier_invalid": "the code was not accepted: run `flickr-replace auth` again and type the new code",
+    "token_rejected": "the authorisation request was not accepted (expired?): run `flickr-replace auth` again",
+    "token_expired": "the authorisation request expired: run `flickr-replace auth` again and be quicker",
+    "permission_unknown": "access was not allowed yet: open the page, allow 'write' access, then type its code",
+    "token_used": "this authorisation request was used already: run `flickr-replace auth` again",
+    "timestamp_refused": "this computer's clock is off: set it right (or enable network time) and try again",
+    "nonce_used": "Flickr saw this request before: run `flickr-replace auth` again",
+    "parameter_absent": "Flickr missed a part of the request (a proxy in between?): try again",
+}
+
+
+def refusal_words(exc: Exception) -> str:
+    """Why the OAuth step failed, in words, without quoting the answer (it may hold tokens)."""
+    import requests
+
+    response = getattr(exc, "response", None)
+    if response is not None:
+        from urllib.parse import parse_qs
+
+        problem = parse_qs(response.text[:4096].strip()).get("oauth_problem", [""])[0]
+        return _REFUSALS.get(problem, f"Flickr refused it ({problem or f'HTTP {response.status_code}'})")
+    if isinstance(exc, requests.Timeout):
+        return "Flickr did not answer in time: check your connection and try again"
+    if isinstance(exc, requests.ConnectionError):
+        return "Flickr could not be reached: check your connection (or base_url) and try again"
+    return f"Flickr's answer was not what OAuth expects ({type(exc).__name__}): try again"
 
 
 def authorize(config: Config, env: Environment, redactor: RedactingFilter) -> int:
+    try:
+        return _authorize(config, env, redactor)
+    except Aborted:
+        env.stderr.write("\nflickr-replace: aborted at the prompt; nothing stored\n")
+        return ExitStatus.USAGE
+
+
+def _authorize(config: Config, env: Environment, redactor: RedactingFilter) -> int:
     import requests
     from requests_oauthlib import OAuth1Session
 
@@ -48,8 +102,8 @@ def authorize(config: Config, env: Environment, redactor: RedactingFilter) -> in
                               resource_owner_secret=request_token["oauth_token_secret"], verifier=verifier)
         access = oauth.fetch_access_token(endpoints.access_token, timeout=30)
     except (requests.RequestException, ValueError, KeyError) as exc:
-        # requests-oauthlib's messages can quote the token response: keep only the kind of failure
-        env.stderr.write(f"flickr-replace: authorisation failed ({type(exc).__name__})\n")
+        # requests-oauthlib's messages can quote the token response: say why in our own words only
+        env.stderr.write(f"flickr-replace: authorisation failed: {refusal_words(exc)}; nothing stored\n")
         return ExitStatus.FAILED
     redactor.add(access.get("oauth_token_secret"))
     new = config.with_(api_key=api_key, api_secret=api_secret, oauth_token=access.get("oauth_token"),

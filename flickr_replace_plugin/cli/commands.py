@@ -73,7 +73,7 @@ def cmd_resolve(args: argparse.Namespace, env: Environment, redactor: RedactingF
     printer = Printer(env.stdout, args.json)
     failed = False
     for path in args.paths:
-        res = resolve_photo_id(path, metadata=metadata, plugins=plugins)
+        res = resolve_photo_id(path, metadata=metadata, plugins=plugins, command="resolve")
         failed |= res.error is not None
         data: dict[str, Any] = {"path": path, "photo_id": res.photo_id, "source": res.source}
         if res.error is not None:

@@ -50,9 +50,10 @@ def json_line(data: dict[str, Any]) -> str:
 
 
 def human_line(result: ReplaceResult) -> str:
-    target = f"photo {result.photo_id}" if result.photo_id else "no photo id"
+    # without an id the error says why (no such file, a directory, no id found): no "-> ..." to guess
+    target = f" -> photo {result.photo_id}" if result.photo_id else ""
     via = f" (id from {result.source})" if result.source else ""
-    line = f"{_SYMBOL[result.status]}: {result.path} -> {target}{via}"
+    line = f"{_SYMBOL[result.status]}: {result.path}{target}{via}"
     if result.ticket_id and result.status is Status.PENDING:
         line += f", ticket {result.ticket_id} (finish later with `flickr-replace tickets`)"
     if result.error is not None:

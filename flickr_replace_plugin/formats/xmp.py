@@ -69,13 +69,22 @@ def _parse(packet: bytes):
     # Imported here: defusedxml costs import time that files without XMP never need to pay.
     from xml.etree.ElementTree import ParseError
 
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
+    from defusedxml import DTDForbidden, DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
+    from defusedxml.ElementTree import ParseError as DefusedParseError, fromstring
 
     try:
         return fromstring(_trim(packet), forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
-        raise XMPError(f"{type(exc).__name__}: {exc}") from None
+    except DTDForbidden:
+        raise XMPError("it declares a DTD, which is refused (a DTD can hide entity bombs: save the "
+                       "metadata again from your photo tool without one)") from None
+    except (EntitiesForbidden, ExternalReferenceForbidden):
+        raise XMPError("it declares entities or external references, which are refused (save the "
+                       "metadata again from your photo tool)") from None
+    except (ParseError, DefusedParseError) as exc:  # defusedxml 0.7.0 raised its own copy of the class
+        line = getattr(exc, "position", (None,))[0]
+        raise XMPError(f"it is not well-formed XML{f' (line {line})' if line else ''}") from None
+    except (DefusedXmlException, ValueError) as exc:
+        raise XMPError(f"it could not be parsed ({type(exc).__name__})") from None
 
 
 def _trim(packet: bytes) -> bytes:

@@ -30,6 +30,7 @@ def resolve_photo_id(
     plugins: "Plugins | None" = None,
     *,
     checked: "Checked | ResultError | None" = None,
+    command: str = "replace",
 ) -> Resolution:
     """Resolve `path`'s photo id; never raises for a per-file problem (that is ``error``).
 
@@ -39,6 +40,8 @@ def resolve_photo_id(
     :param checked: the caller's pre-flight verdict on `path`, when it has one: the file open
         (the built-in sources read it rather than opening it again), or the error it reports
         itself (then "no such file" is not decided here a second time).
+    :param command: whose user reads the error: its advice names what that command can do
+        (``resolve`` has no ``--photo-id``).
     """
     path = os.fspath(path)
     given = dict(metadata or {})
@@ -48,7 +51,7 @@ def resolve_photo_id(
     with resolution_scope(opened) as scope:
         caller = caller_candidate(given)
         if caller is not None:
-            return _decide(path, [caller], scope.notes, checked)
+            return _decide(path, [caller], scope.notes, checked, command)
         if plugins is None:
             from ..plugins import get_plugins
 
@@ -58,8 +61,9 @@ def resolve_photo_id(
             for name, value in plugins.find_photo_id(path, MappingProxyType(given)):
                 candidates += _candidates(name, value, plugins.is_builtin(name))
         except PluginError as exc:
-            return Resolution(None, None, candidates, ResultError(str(exc)), list(scope.notes))
-        return _decide(path, candidates, scope.notes, checked)
+            error = ResultError.refusal("no_photo_id", f"{exc}; fix or remove that plugin (`flickr-replace plugins` lists them)")
+            return Resolution(None, None, candidates, error, list(scope.notes))
+        return _decide(path, candidates, scope.notes, checked, command)
 
 
 def caller_candidate(metadata: Mapping[str, Any]) -> Candidate | None:
@@ -93,8 +97,30 @@ def _is_answer(item: Any) -> bool:
     return isinstance(item, Candidate) or (isinstance(item, tuple) and len(item) == 2)
 
 
+# What to do next, for the command whose user reads the refusal.
+_ADVICE = {
+    ("no_photo_id", "replace"): "pass --photo-id ID (`flickr-replace resolve -v` shows what was read)",
+    ("no_photo_id", "resolve"): "tag the image flickr:photo_id=ID in your photo tool, or write `photo_id: ID` "
+                                "in NAME.EXT.flickr.yaml next to it (-v shows what was read)",
+    ("conflict", "replace"): "pass --photo-id ID to choose",
+    ("conflict", "resolve"): "correct or remove the source that names the wrong photo (-v lists them all)",
+}
+
+
+def _advice(reason: str, command: str) -> str:
+    return _ADVICE.get((reason, command), _ADVICE[(reason, "replace")])
+
+
+def _unread(notes: list[str]) -> str:
+    """What could not be read, which may be where the id was: a user sees why without -v."""
+    if not notes:
+        return ""
+    more = f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
+    return f"; a source could not be read: {notes[0]}{more}"
+
+
 def _decide(path: str, candidates: list[Candidate], notes: list[str],
-            checked: "Checked | ResultError | None") -> Resolution:
+            checked: "Checked | ResultError | None", command: str = "replace") -> Resolution:
     ranked = sorted(candidates, key=lambda c: source_rank(c.source))  # stable: a source's own order stays
 
     def refuse(message: str, reason: str) -> Resolution:
@@ -107,14 +133,16 @@ def _decide(path: str, candidates: list[Candidate], notes: list[str],
     if not ids:
         if checked is None and not os.path.lexists(path):  # says more than "no photo id found"
             return refuse(f"no such file: {path} (check the path)", "no_file")
+        if checked is None and os.path.isdir(path):
+            return refuse(f"is a directory, not a photo: {path} (give the image files inside it)", "not_a_file")
         return refuse(
             f"no Flickr photo id found for {path}: none in its sidecars, XMP, EXIF, IPTC, plugins or "
-            "file name; pass --photo-id ID (`flickr-replace resolve -v` shows what was read)", "no_photo_id"
+            f"file name{_unread(notes)}; {_advice('no_photo_id', command)}", "no_photo_id"
         )
     if len(ids) > 1:
         return refuse(
             f"conflicting Flickr photo ids for {path}: {_listing(ranked)}; replacing the wrong photo "
-            "destroys it, so pass --photo-id ID to choose", "conflict"
+            f"destroys it, so {_advice('conflict', command)}", "conflict"
         )
     return Resolution(ids[0], ranked[0].source, ranked, None, list(notes))
 
