@@ -77,9 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(sb)
     sub.add_parser("demo", parents=[common], help="replace a sample photo on a built-in sandbox: no account needed")
-    from .linkwatch import add_link_parser
+    from .linkwatch import add_link_parser, add_watch_parser
 
     add_link_parser(sub, common)
+    add_watch_parser(sub, common)
     return p
 
 
@@ -133,7 +134,7 @@ def _run(args: argparse.Namespace, env: Environment, redactor: Any) -> int:
     except (KeyboardInterrupt, Terminated) as exc:
         stopped = isinstance(exc, Terminated)
         saved = "; pending tickets are saved (finish with `flickr-replace tickets`)" \
-            if args.command in ("replace", "tickets") else ""
+            if args.command in ("replace", "tickets", "watch") else ""
         env.stderr.write(f"flickr-replace: {'terminated' if stopped else 'interrupted'}{saved}\n")
         return ExitStatus.TERMINATED if stopped else ExitStatus.INTERRUPTED
     except BrokenPipeError:

@@ -165,7 +165,37 @@ def cmd_link(args: argparse.Namespace, env: Environment, redactor: RedactingFilt
     return _status_for(printer)
 
 
+def cmd_watch(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    """Runs until Ctrl-C or SIGTERM, which `main` turns into 130 / 143 (pending tickets stay saved)."""
+    import os
+
+    from ..core import replace_many
+    from ..errors import ConfigError
+    from ..watch.loop import watch_batches
+
+    missing = [d for d in args.dirs if not os.path.isdir(d)]
+    if missing:
+        raise ConfigError(f"not a folder: {', '.join(missing)} (give the folder your photo tool exports to)")
+    config, plugins = _setup(args, env, redactor)
+    config.require_credentials()
+    printer = Printer(env.stdout, args.json)
+
+    def ready(events: bool) -> None:
+        how = "file-system events" if events else "rescanning every 0.25 s"
+        env.stderr.write(f"watching {', '.join(args.dirs)} ({how}; a file is sent {args.settle:g} s after its last "
+                         "change); Ctrl-C stops\n")
+        env.stderr.flush()
+
+    from contextlib import closing
+
+    with closing(watch_batches(args.dirs, recursive=args.recursive, settle=args.settle, ready=ready)) as batches:
+        for batch in batches:
+            for result in replace_many(batch, config=config, plugins=plugins, upload_missing=args.upload_missing):
+                printer.result(result)
+    return _status_for(printer)
+
+
 COMMANDS: dict[str, Callable[..., int]] = {
-    "link": cmd_link, "replace": cmd_replace, "resolve": cmd_resolve, "tickets": cmd_tickets, "auth": cmd_auth,
+    "link": cmd_link, "watch": cmd_watch, "replace": cmd_replace, "resolve": cmd_resolve, "tickets": cmd_tickets, "auth": cmd_auth,
     "status": cmd_status, "plugins": cmd_plugins, "sandbox": cmd_sandbox, "demo": cmd_demo,
 }

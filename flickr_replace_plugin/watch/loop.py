@@ -1,0 +1,89 @@
+"""The watch loop: file-system events (watchdog: inotify, FSEvents, ReadDirectoryChangesW) or, where
+watchdog cannot run, a rescan; each settled batch goes to `replace_many` as one run."""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from typing import Any, Callable, Iterator, Sequence
+
+from .settle import Settler, scan
+
+log = logging.getLogger("flickr_replace.watch")
+TICK = 0.25  # seconds between looks at pending files
+RESCAN = 5.0  # with events: a full rescan this often still, for events a platform dropped
+
+
+class Events:
+    """Paths that changed, from watchdog's observer thread; `None` when watchdog is unavailable."""
+
+    def __init__(self, dirs: Sequence[str], recursive: bool) -> None:
+        self.changed: "queue.SimpleQueue[str]" = queue.SimpleQueue()  # no lock an interrupt could leave held
+        self.wake = threading.Event()
+        self.observer: Any = None
+        try:
+            from watchdog.events import FileSystemEventHandler
+            from watchdog.observers import Observer
+        except ImportError:
+            log.info("watchdog is not installed: rescanning the folders instead")
+            return
+        events = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event: Any) -> None:
+                if not event.is_directory:
+                    events.add(getattr(event, "dest_path", "") or event.src_path)
+
+        try:
+            observer = Observer()
+            for top in dirs:
+                observer.schedule(Handler(), top, recursive=recursive)
+            observer.start()
+        except (OSError, RuntimeError) as exc:  # e.g. the inotify watch limit: polling still works
+            log.info("file-system events unavailable (%s): rescanning the folders instead", exc)
+            return
+        self.observer = observer
+
+    def add(self, path: Any) -> None:
+        self.changed.put(os.fsdecode(path))
+        self.wake.set()
+
+    def take(self) -> set[str]:
+        self.wake.clear()
+        changed = set()
+        while not self.changed.empty():
+            changed.add(self.changed.get_nowait())
+        return changed
+
+    def stop(self) -> None:
+        if self.observer is not None:
+            self.observer.stop()
+            self.observer.join(timeout=5)
+
+
+def watch_batches(dirs: Sequence[str], *, recursive: bool, settle: float,
+                  ready: Callable[[bool], None] | None = None) -> Iterator[list[str]]:
+    """Yield each batch of settled files, forever (until the caller stops or an interrupt)."""
+    dirs = [os.path.abspath(d) for d in dirs]
+    settler = Settler(settle)
+    settler.baseline(scan(dirs, recursive))
+    events = Events(dirs, recursive)
+    if ready is not None:
+        ready(events.observer is not None)
+    last_scan = time.monotonic()
+    try:
+        while True:
+            for path in events.take():
+                settler.touch(path)
+            if events.observer is None or time.monotonic() - last_scan >= RESCAN:
+                for path in scan(dirs, recursive):
+                    settler.touch(path)
+                last_scan = time.monotonic()
+            batch = settler.due()
+            if batch:
+                yield batch
+            events.wake.wait(TICK if settler.waiting or events.observer is None else RESCAN)
+    finally:
+        events.stop()
