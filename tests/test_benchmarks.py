@@ -1,5 +1,6 @@
 """The benchmark scripts in their quick form, so none can rot: each must run and meet the targets
-that do not depend on how busy the machine is (memory, call counts, and resolve's wide margin)."""
+that do not depend on how busy the machine is (memory, call counts, and resolve's wide margin);
+start-up time is a timing target, so its quick form only has to run: `python benchmarks/startup.py` judges it."""
 from __future__ import annotations
 
 import subprocess
@@ -12,7 +13,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 @pytest.mark.parametrize("args", [
-    ["startup.py", "--runs", "5"],
+    ["startup.py", "--runs", "5", "--no-timing-gate"],
     ["upload.py", "--size", "8M", "--huge", "64M", "--repeat", "1", "--no-timing-gate"],
     ["batch.py", "--files", "40", "--jobs", "8", "--no-timing-gate"],
     ["resolve.py", "--files", "400", "--repeat", "1"],
