@@ -168,7 +168,7 @@ def test_cli_configuration_error_is_reported_from_stderr(dt, sandbox, pid, make_
     proc = run_cli(dt, source, tmp_path / "export.jpg")
 
     [line] = [line for line in proc.stdout.splitlines() if line.startswith("Flickr: IMG_0005.jpg")]
-    assert line.startswith("Flickr: IMG_0005.jpg not replaced: flickr-replace exited with 2: "), proc.stdout
+    assert line.startswith("Flickr: IMG_0005.jpg failed: flickr-replace exited with 2: "), proc.stdout
     assert replace_requests(sandbox) == []
 
 
@@ -178,7 +178,7 @@ def test_cli_tags_naming_two_photos_send_nothing(dt, sandbox, make_jpeg, tmp_pat
 
     proc = run_cli(dt, source, tmp_path / "export.jpg")
 
-    assert "IMG_0002.jpg not replaced: its tags name different photos (111, 222)" in proc.stdout
+    assert "IMG_0002.jpg failed: its tags name different photos (111, 222)" in proc.stdout
     assert replace_requests(sandbox) == []
 
 
@@ -195,7 +195,8 @@ def test_cli_missing_flickr_replace_is_reported(dt, sandbox, make_jpeg, tmp_path
 # The GUI: the "Flickr (replace existing)" export target ---------------------------------------
 
 
-def run_gui_export(dt, source: Path, tag: str | None = None) -> str:
+def run_gui_export(dt, source: Path, tag: str | None = None,
+                   more: list[tuple[Path, str | None]] = ()) -> str:
     """Import `source` in darktable's GUI, select it, press export with our target chosen, and
     quit once the glue printed its summary. Returns darktable's output.
 
@@ -203,14 +204,17 @@ def run_gui_export(dt, source: Path, tag: str | None = None) -> str:
     one start in thirty); such a start is killed and tried once more."""
     done = dt.work.parent / "export-finished"
     driver = dt.work.parent / "driver.lua"
+    imports = "".join(
+        f"  images[#images + 1] = dt.database.import({lua_string(str(path))})\n"
+        + (f"  dt.tags.attach(dt.tags.create({lua_string(label)}), images[#images])\n" if label else "")
+        for path, label in [(source, tag), *more])
     driver.write_text(f"""
 local dt = require "darktable"
 print("DRIVER started")
 local ok, err = pcall(function()
   dofile({lua_string(str(GLUE))})
-  local image = dt.database.import({lua_string(str(source))})
-  {f"dt.tags.attach(dt.tags.create({lua_string(tag)}), image)" if tag else ""}
-  dt.gui.selection({{image}})
+  local images = {{}}
+{imports}  dt.gui.selection(images)
   dt.gui.action("lib/export/export", 0, "", "", 1.0)
 end)
 if not ok then print("DRIVER ERROR " .. tostring(err)) end
@@ -230,7 +234,7 @@ dt.gui.action("global/quit", 0, "", "", 1.0)
         "--conf", f"plugins/lighttable/export/storage_name={STORAGE}",
         "--luacmd", f"dofile({lua_string(str(driver))})",
     ]
-    finished = re.compile(r"Flickr: (\d+ of \d+ replaced|flickr-replace not found)|LUA ERROR|DRIVER ERROR")
+    finished = re.compile(r"Flickr: (\d+ images: .*failed|flickr-replace not found)|LUA ERROR|DRIVER ERROR")
     for _attempt in range(2):
         done.unlink(missing_ok=True)
         log = run_until(command, dt, done, started="DRIVER started", finished=finished)
@@ -284,7 +288,7 @@ def test_gui_export_target_replaces_tagged_photo_and_removes_temp_export(dt, san
     log = run_gui_export(dt, source, tag=f"flickr:photo_id={pid}")
 
     assert f"Flickr: DSC_0042.jpg replaced photo {pid} (id from darktable tag)" in log, log
-    assert "Flickr: 1 of 1 replaced" in log
+    assert "Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed" in log
     [req] = replace_requests(sandbox)
     assert req["fields"]["photo_id"] == pid
     stored = sandbox.photo(pid)
@@ -308,3 +312,80 @@ def test_gui_export_of_hostile_name_replaces_photo_from_the_original(dt, sandbox
     assert sandbox.photo(pid).replacements == 1
     assert list(dt.tmp.glob("*.jpg")) == []
     assert_not_pwned(tmp_path)
+
+
+# The whole loop: upload what is not on Flickr yet, tag it, replace it next time -------------------
+
+
+def run_cli_library(dt, source: Path, output: Path, library: Path) -> subprocess.CompletedProcess:
+    """darktable-cli with a library file, so what the glue tags stays in darktable's database."""
+    return subprocess.run(
+        ["darktable-cli", str(source), str(output), "--core", "-d", "lua",
+         "--configdir", str(dt.config), "--cachedir", str(dt.cache), "--library", str(library),
+         "--conf", "write_sidecar_files=never",
+         "--luacmd", f"dofile({lua_string(str(GLUE))})"],
+        cwd=dt.work, env=dt.env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def library_tags(dt, library: Path, filename: str) -> list[str]:
+    """The tags darktable's library holds for the image, read with sqlite3 (data.db has the names)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(library)) as db:
+        db.execute("ATTACH DATABASE ? AS data", (str(dt.config / "data.db"),))
+        rows = db.execute("SELECT t.name FROM main.images i JOIN main.tagged_images ti ON ti.imgid = i.id "
+                          "JOIN data.tags t ON t.id = ti.tagid WHERE i.filename = ?", (filename,)).fetchall()
+    return sorted(name for (name,) in rows if not name.startswith("darktable|"))
+
+
+def upload_requests(sandbox) -> list[dict]:
+    return [r for r in sandbox.requests if r["path"].startswith("/services/upload")]
+
+
+def test_cli_upload_missing_uploads_tags_and_the_next_export_replaces(dt, sandbox, make_jpeg, tmp_path):
+    source = make_jpeg("IMG_0100.jpg", size=(80, 60))
+    library = tmp_path / "library.db"
+    set_prefs(dt, executable=str(dt.command), mode="async", upload_missing="TRUE")
+
+    first = run_cli_library(dt, source, tmp_path / "first.jpg", library)
+
+    [upload] = upload_requests(sandbox)
+    [line] = [line for line in first.stdout.splitlines() if line.startswith("Flickr: IMG_0100.jpg")]
+    new_id = re.search(r"uploaded photo (\d+)", line).group(1)
+    assert sandbox.photo(new_id).is_public == 0 and upload["fields"]["title"] == "IMG_0100"
+    assert library_tags(dt, library, "IMG_0100.jpg") == [f"flickr:photo_id={new_id}"]
+    sandbox.clear_requests()
+
+    second = run_cli_library(dt, source, tmp_path / "second.jpg", library)
+
+    assert f"Flickr: IMG_0100.jpg replaced photo {new_id} (id from darktable tag)" in second.stdout, second.stdout
+    assert upload_requests(sandbox) == [] and len(replace_requests(sandbox)) == 1
+
+
+def test_cli_without_upload_missing_the_summary_says_what_to_do(dt, sandbox, make_jpeg, tmp_path):
+    proc = run_cli(dt, make_jpeg("IMG_0101.jpg"), tmp_path / "export.jpg")
+
+    assert "IMG_0101.jpg: no Flickr id: tag the image flickr:photo_id=N, or turn on uploading missing images" \
+        in proc.stdout, proc.stdout
+    assert "0 replaced, 0 uploaded, 0 pending, 0 skipped, 1 failed" in proc.stdout
+    assert sandbox.requests == [] or upload_requests(sandbox) == []
+
+
+@needs_gui
+def test_gui_batch_is_one_run_and_its_summary_names_each_failed_image(dt, sandbox, pid, make_jpeg, tmp_path):
+    runs = tmp_path / "runs.log"
+    dt.command.write_text(f'#!/bin/sh\necho run >> "{runs}"\nexec "{sys.executable}" -m flickr_replace_plugin "$@"\n')
+    other = sandbox.add_photo(make_jpeg("second-on-flickr.jpg").read_bytes(), filename="second-on-flickr.jpg")
+    tagged = make_jpeg("DSC_0001.jpg", size=(96, 64))
+    tagged_too = make_jpeg("DSC_0002.jpg", size=(96, 64))
+    untagged = make_jpeg("DSC_0003.jpg", size=(96, 64))
+
+    log = run_gui_export(dt, tagged, tag=f"flickr:photo_id={pid}",
+                         more=[(tagged_too, f"flickr:photo_id={other}"), (untagged, None)])
+
+    assert runs.read_text().count("run") == 1, log  # one run of the tool for the whole batch
+    assert "Flickr: 3 images: 2 replaced, 0 uploaded, 0 pending, 0 skipped, 1 failed" in log, log
+    assert "DSC_0003.jpg: no Flickr id: tag the image flickr:photo_id=N, or turn on uploading missing images" in log
+    assert {r["fields"]["photo_id"] for r in replace_requests(sandbox)} == {pid, other}
+    assert list(dt.tmp.glob("*.jpg")) == [] and list(dt.tmp.glob("*.yaml")) == []

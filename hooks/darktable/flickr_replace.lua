@@ -25,7 +25,12 @@
     luarc
   * optionally set, in preferences > lua options, where flickr-replace is and whether to use
     Flickr's asynchronous replace (the default: the tool waits for Flickr's ticket)
-  * select images, choose "Flickr (replace existing)" as the export target, press export
+  * select images, choose "Flickr (replace existing)" as the export target, press export: the
+    whole export is one run of flickr-replace (its tickets polled together), and at the end one
+    summary counts replaced / uploaded / pending / skipped / failed and names each image that
+    was not replaced, and why
+  * turn on "upload missing images" to upload images that are not on Flickr yet: each is then
+    tagged flickr:photo_id=N in darktable's library, so its next export replaces that photo
   * with darktable-cli (no GUI) pass `--luacmd 'dofile("/path/to/flickr_replace.lua")'`: every
     image darktable-cli exports replaces its Flickr photo, and the exported file is kept
 
@@ -94,6 +99,11 @@ if dt.configuration.has_gui then
     _("async: Flickr processes the file in the background and flickr-replace waits for its ticket; "
       .. "sync: Flickr answers when the replace is done"),
     "async", "async", "sync")
+  dt.preferences.register(MODULE, "upload_missing", "bool",
+    _("flickr-replace: upload missing images"),
+    _("upload images that carry no Flickr id as new (private) photos, then tag them flickr:photo_id=N; "
+      .. "an image that seems to be on Flickr already is not uploaded twice"),
+    false)
 end
 
 local NOT_FOUND = _("Flickr: flickr-replace not found; install it or set its path in preferences > lua options")
@@ -101,6 +111,10 @@ local NOT_FOUND = _("Flickr: flickr-replace not found; install it or set its pat
 local function upload_mode()
   local mode = dt.preferences.read(MODULE, "mode", "enum")
   return (mode == "sync") and "sync" or "async"
+end
+
+local function upload_missing()
+  return dt.preferences.read(MODULE, "upload_missing", "bool") == true
 end
 
 local function report(message)
@@ -139,7 +153,7 @@ local function find_executable()
   local dirs = {}
   for dir in (os.getenv("PATH") or ""):gmatch("[^:]+") do dirs[#dirs + 1] = dir end
   if home ~= "" then dirs[#dirs + 1] = home .. "/.local/bin" end
-  for _, dir in ipairs(dirs) do
+  for _i, dir in ipairs(dirs) do
     local candidate = dir .. "/" .. wanted
     if is_executable(candidate) then return candidate end
   end
@@ -238,7 +252,7 @@ end
 -- and guessing would replace the wrong photo.
 local function photo_ids_from_tags(image)
   local ids, seen = {}, {}
-  for _, tag in ipairs(image:get_tags()) do
+  for _i, tag in ipairs(image:get_tags()) do
     local name = tag.name or ""
     local id = name:match("^flickr:photo_id=(%d+)$") or name:match("^flickr:id=(%d+)$")
       or name:match("^flickr|photo_id|(%d+)$") or name:match("^flickr|id|(%d+)$")
@@ -264,7 +278,7 @@ end
 -- message can be shown when there is no JSON result (a configuration error, exit 2).
 local function run_flickr_replace(executable, args)
   local quoted = { sh_quote(executable) }
-  for _, arg in ipairs(args) do quoted[#quoted + 1] = sh_quote(arg) end
+  for _i, arg in ipairs(args) do quoted[#quoted + 1] = sh_quote(arg) end
   local errfile = os.tmpname()
   local command = table.concat(quoted, " ") .. " </dev/null 2>" .. sh_quote(errfile)
   local pipe = io.popen(command, "r")
@@ -284,46 +298,124 @@ local function last_line(text)
   return last
 end
 
--- Replaces the Flickr photo of `image` with the file `exported`; reports and returns true when
--- the file ended replaced, pending or skipped.
-local function replace_export(executable, image, exported)
-  local name = image.filename
-  local args = { "replace", "--json", "--" .. upload_mode() }
-  local ids = photo_ids_from_tags(image)
-  if #ids > 1 then
-    report(string.format(_("Flickr: %s not replaced: its tags name different photos (%s)"),
-      name, table.concat(ids, ", ")))
-    return false
-  elseif #ids == 1 then
-    args[#args + 1] = "--photo-id=" .. ids[1]
-  else
-    args[#args + 1] = "--original=" .. source_path(image)
+-- Why an image was not replaced, with what to do about it in darktable.
+local function advice(result)
+  local err = type(result.error) == "table" and result.error or {}
+  local reason, message = err.reason, tostring(err.message or _("failed"))
+  if reason == "no_photo_id" then
+    return _("no Flickr id: tag the image flickr:photo_id=N, or turn on uploading missing images "
+      .. "(preferences > lua options)")
+  elseif reason == "probably_on_flickr" then
+    local id = message:match("photos? (%d+)")
+    return string.format(_("probably on Flickr already as photo %s, not uploaded twice: tag the image "
+      .. "flickr:photo_id=%s"), id or "?", id or "N")
+  elseif reason == "duplicate_target" then
+    return _("another image of this export names the same photo: export them one at a time")
   end
-  args[#args + 1] = as_path_argument(exported)
+  return message
+end
 
-  local out, code, err = run_flickr_replace(executable, args)
-  local result = nil
-  for line in out:gmatch("[^\r\n]+") do
-    if line:sub(1, 1) == "{" then result = json_decode(line) end
-  end
-  if type(result) ~= "table" then
-    report(string.format(_("Flickr: %s not replaced: flickr-replace exited with %d: %s"),
-      name, code, last_line(err) or _("no output")))
-    return false
-  end
-
+local function describe(entry)
+  local result = entry.result
   local status = type(result.status) == "string" and result.status or "failed"
-  local message = string.format("Flickr: %s %s", name, status)
+  local message = string.format("Flickr: %s %s", entry.name, status)
   if type(result.photo_id) == "string" then
-    local origin = (#ids == 1) and _("darktable tag") or result.source
+    local origin = entry.tagged and _("darktable tag") or result.source
     message = message .. string.format(_(" photo %s"), result.photo_id)
     if type(origin) == "string" then message = message .. string.format(_(" (id from %s)"), origin) end
   end
   if type(result.error) == "table" and result.error.message then
     message = message .. ": " .. tostring(result.error.message)
   end
-  report(message)
-  return status == "replaced" or status == "pending" or status == "skipped"
+  return message
+end
+
+-- An image uploaded as a new photo: tagged, so its next export replaces that photo.
+local function remember_upload(entry)
+  local id = entry.result.photo_id
+  if entry.result.status == "uploaded" and type(id) == "string" and id:match("^%d+$") then
+    dt.tags.attach(dt.tags.create("flickr:photo_id=" .. id), entry.image)
+  end
+end
+
+-- One entry per exported image: {image, name, file, args = the id argument, result}.
+local function prepare(image, exported)
+  local entry = { image = image, name = image.filename, file = as_path_argument(exported) }
+  local ids = photo_ids_from_tags(image)
+  if #ids > 1 then
+    entry.result = { status = "failed", error = { message = string.format(
+      _("its tags name different photos (%s): keep one flickr:photo_id tag"), table.concat(ids, ", ")) } }
+  elseif #ids == 1 then
+    entry.tagged, entry.photo_id = true, ids[1]
+  end
+  return entry
+end
+
+-- Runs flickr-replace once for every entry not yet decided, and reads each file's JSON result
+-- back. Each file's photo id travels in a NAME.EXT.flickr.yaml next to the temporary export
+-- (the tool reads it as it reads any sidecar), the source image's path with --original when
+-- the batch is a single image.
+local function run_batch(executable, entries, keep_exports)
+  local args = { "replace", "--json", "--" .. upload_mode() }
+  if upload_missing() then args[#args + 1] = "--upload-missing" end
+  local todo, sidecars = {}, {}
+  for _i, entry in ipairs(entries) do
+    if not entry.result then todo[#todo + 1] = entry end
+  end
+  if #todo == 0 then return end
+  for _i, entry in ipairs(todo) do
+    if entry.photo_id and #todo == 1 then
+      args[#args + 1] = "--photo-id=" .. entry.photo_id
+    elseif entry.photo_id then
+      local sidecar = entry.file .. ".flickr.yaml"
+      local fh = io.open(sidecar, "w")
+      if fh then
+        fh:write('photo_id: "' .. entry.photo_id .. '"\n')
+        fh:close()
+        sidecars[#sidecars + 1] = sidecar
+      end
+    elseif #todo == 1 then
+      args[#args + 1] = "--original=" .. source_path(entry.image)
+    end
+  end
+  for _i, entry in ipairs(todo) do args[#args + 1] = entry.file end
+
+  local out, code, err = run_flickr_replace(executable, args)
+  for _i, sidecar in ipairs(sidecars) do os.remove(sidecar) end
+  local by_path = {}
+  for line in out:gmatch("[^\r\n]+") do
+    if line:sub(1, 1) == "{" then
+      local result = json_decode(line)
+      if type(result) == "table" and type(result.path) == "string" then by_path[result.path] = result end
+    end
+  end
+  for _i, entry in ipairs(todo) do
+    entry.result = by_path[entry.file] or { status = "failed", error = { message = string.format(
+      _("flickr-replace exited with %d: %s"), code, last_line(err) or _("no output")) } }
+    remember_upload(entry)
+    if not keep_exports then os.remove(entry.file) end
+  end
+end
+
+local STATUSES = { "replaced", "uploaded", "pending", "skipped", "failed" }
+
+-- One message for the whole export: darktable shows a message only until the next replaces it.
+local function summary(entries)
+  local counts, problems = {}, {}
+  for _i, status in ipairs(STATUSES) do counts[status] = 0 end
+  for _i, entry in ipairs(entries) do
+    local status = entry.result.status
+    if counts[status] == nil then status = "failed" end
+    counts[status] = counts[status] + 1
+    if status == "failed" then
+      problems[#problems + 1] = string.format("%s: %s", entry.name, advice(entry.result))
+    end
+  end
+  local parts = {}
+  for _i, status in ipairs(STATUSES) do parts[#parts + 1] = string.format("%d %s", counts[status], _(status)) end
+  local text = string.format(_("Flickr: %d images: %s"), #entries, table.concat(parts, ", "))
+  if #problems > 0 then text = text .. ". " .. _("Not replaced: ") .. table.concat(problems, "; ") end
+  return text
 end
 
 -- Export target (GUI) -------------------------------------------------------------------------
@@ -334,7 +426,7 @@ end
 
 local function initialize(storage, format, images, high_quality, extra_data)
   extra_data.executable = find_executable()
-  extra_data.replaced = 0
+  extra_data.entries = {}
   if not extra_data.executable then
     -- Printed in finalize: darktable's own "nothing to export" would overwrite a message here.
     extra_data.error = NOT_FOUND
@@ -343,14 +435,10 @@ local function initialize(storage, format, images, high_quality, extra_data)
   return images
 end
 
+-- Each exported file is only collected here: the whole batch goes to flickr-replace in finalize.
 local function store(storage, image, format, filename, number, total, high_quality, extra_data)
   if extra_data.error then return end
-  dt.print(string.format(_("Flickr: replacing %d / %d"), number, total))
-  if replace_export(extra_data.executable, image, filename) then
-    extra_data.replaced = extra_data.replaced + 1
-  end
-  -- The export lives in darktable's temp dir only to be sent; nothing else will remove it.
-  os.remove(filename)
+  extra_data.entries[#extra_data.entries + 1] = prepare(image, filename)
 end
 
 local function finalize(storage, image_table, extra_data)
@@ -358,9 +446,11 @@ local function finalize(storage, image_table, extra_data)
     report(extra_data.error)
     return
   end
-  local total = 0
-  for _ in pairs(image_table) do total = total + 1 end
-  report(string.format(_("Flickr: %d of %d replaced"), extra_data.replaced, total))
+  dt.print(string.format(_("Flickr: sending %d images"), #extra_data.entries))
+  -- The exports live in darktable's temp dir only to be sent; nothing else will remove them.
+  run_batch(extra_data.executable, extra_data.entries, false)
+  for _i, entry in ipairs(extra_data.entries) do dt.print_log(describe(entry)) end
+  report(summary(extra_data.entries))
 end
 
 -- Without a GUI (darktable-cli) ---------------------------------------------------------------
@@ -378,7 +468,10 @@ local function on_intermediate_export(event, image, filename, format, storage)
     report(NOT_FOUND)
     return
   end
-  replace_export(executable, image, filename)
+  local entries = { prepare(image, filename) }
+  run_batch(executable, entries, true)
+  report(describe(entries[1]))
+  if entries[1].result.status == "failed" then report(summary(entries)) end
 end
 
 if dt.configuration.has_gui then
