@@ -18,6 +18,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
     ["batch.py", "--files", "40", "--jobs", "8", "--no-timing-gate"],
     ["resolve.py", "--files", "400", "--repeat", "1"],
     ["exif_reader.py", "--files", "100", "--repeat", "2"],
+    ["link.py", "--files", "10", "--photos", "600"],
 ], ids=lambda args: args[0])
 def test_benchmark_quick_run_meets_its_targets(args):
     proc = subprocess.run([sys.executable, str(BENCHMARKS / args[0]), *args[1:]], capture_output=True, text=True,
