@@ -76,6 +76,13 @@ def red_filter_bw(image: Image.Image) -> Image.Image:
     return Image.merge("RGB", (red, red, red))
 
 
+def flickr_small(image: Image.Image) -> Image.Image:
+    """Flickr's Small size (240 px on the long side), what the check fetches to compare with."""
+    small = image.copy()
+    small.thumbnail((240, 240), Image.Resampling.LANCZOS)
+    return reencode(small, "JPEG", quality=80)
+
+
 def noise_reduction(image: Image.Image) -> Image.Image:
     return image.filter(ImageFilter.MedianFilter(5))
 
@@ -97,6 +104,7 @@ EDITS: dict[str, Callable[[Image.Image], Image.Image]] = {
     "TIFF": lambda im: reencode(im, "TIFF"),
     "crop 5 % each side": lambda im: crop(im, 0.05, 0.05, 0.05, 0.05),
     "crop 10 % one side": lambda im: crop(im, 0.10, 0, 0, 0),
+    "Flickr's Small size (240 px)": flickr_small,
     "crop, half, -0.7 EV, q60": lambda im: reencode(exposure(resize(crop(im, 0.05, 0.05, 0.05, 0.05), 0.5), -0.7),
                                                   "JPEG", quality=60),
 }
