@@ -38,12 +38,13 @@ class Run:
     (its `Batch` protocol)."""
 
     def __init__(self, options: RunOptions, plugins: "Plugins", *, progress: Progress | None = None,
-                 on_wait: Callable[[float], None] | None = None) -> None:
+                 on_wait: Callable[[float], None] | None = None, activity: Any = None) -> None:
         self.options, self.plugins, self.config = options, plugins, options.config
         self.wait, self.timeout = options.wait, options.timeout
         if not options.dry_run:
             self.config.require_credentials()
         self.progress = progress
+        self.activity = activity  # told of uploads in flight and tickets waiting (the CLI's progress bar)
         self.limiter = CallLimiter(self.config.calls_per_hour, on_wait=on_wait)
         self.store = TicketStore(self.config.state_path)
         self._local = threading.local()
@@ -94,6 +95,9 @@ class Run:
 
     # -- one file --------------------------------------------------------------------------------
     def check_tickets(self, ticket_ids: list[str]) -> dict:
+        log.info("polling %d ticket(s): %s", len(ticket_ids), ", ".join(ticket_ids))
+        if self.activity is not None:
+            self.activity.tickets_waiting(len(ticket_ids))
         return self.retrying(lambda: self.client().check_tickets(ticket_ids))
 
     def upload(self, path: str) -> ReplaceResult:
@@ -135,6 +139,8 @@ class Run:
         resolution = resolve_photo_id(path, metadata=options.metadata, photo_id=options.photo_id,
                                       plugins=self.plugins, checked=checked)
         result.photo_id, result.source = resolution.photo_id, resolution.source
+        if resolution.photo_id:
+            log.info("%s: photo %s, id from %s", path, resolution.photo_id, _where(resolution))
         if isinstance(checked, ResultError):  # before the id's verdict: "no such file" says more
             result.fail(checked)
             return
@@ -142,6 +148,7 @@ class Run:
             result.fail(resolution.error)
             return
         result.bytes = checked.size
+        log.info("%s: local checks passed (%s, %d bytes)", path, checked.kind, result.bytes)
         limit, limit_error = (None, None) if options.dry_run else self.size_limit()
         too_big = check_size(path, result.bytes, limit)
         if too_big is not None or limit_error is not None:
@@ -169,11 +176,21 @@ class Run:
             result.attempts += 1
             if progress:
                 progress(0, reset=True)
-            return self.client().upload_file(path, fields, content_type=checked.content_type,
-                                             progress=progress, file=checked.file, replace=not new)
+            log.info("%s: sending %d bytes %s (%s, attempt %d)", path, result.bytes,
+                     "as a new photo" if new else f"to replace photo {result.photo_id}",
+                     "async" if options.async_ else "sync", result.attempts)
+            if self.activity is not None:
+                self.activity.uploading(+1)
+            try:
+                return self.client().upload_file(path, fields, content_type=checked.content_type,
+                                                 progress=progress, file=checked.file, replace=not new)
+            finally:
+                if self.activity is not None:
+                    self.activity.uploading(-1)
 
         answer = self.retrying(upload)
         if answer.ticket_id:
+            log.info("%s: sent; Flickr is processing it as ticket %s", path, answer.ticket_id)
             result.status, result.ticket_id = Status.PENDING, answer.ticket_id
             try:
                 self.store.add(result)
@@ -253,6 +270,7 @@ class Run:
         :param started: when the file's work began, for `elapsed_s`.
         """
         if state is None:
+            log.info("%s: ticket %s still waiting after %.0f s", result.path, result.ticket_id, self.timeout)
             return result
         done = state.status is Ticket.DONE
         if done and result.photo_id is None and state.photo_id:
@@ -274,9 +292,11 @@ class Run:
         else:
             result.fail(ResultError.flickr(3, f"Flickr does not know ticket {result.ticket_id} (invalid)"))
         result.elapsed_s = time.monotonic() - started
+        log.info("%s: ticket %s finished: %s", result.path, result.ticket_id, result.status.value)
         return result
 
     def after(self, result: ReplaceResult) -> ReplaceResult:
+        log.info("%s: %s%s", result.path, result.status.value, f" ({result.error.message})" if result.error else "")
         for exc in self.plugins.after_replace(result):
             log.warning("%s", exc)
             if result.status is Status.FAILED and result.error is None:
@@ -287,7 +307,8 @@ class Run:
 def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata: Mapping[str, Any] | None = None,
                  async_: bool = True, wait: bool = True, dry_run: bool = False, config: Config | None = None,
                  plugins: "Plugins | None" = None, progress: Progress | None = None,
-                 on_wait: Callable[[float], None] | None = None, **settings: Any) -> Iterator[ReplaceResult]:
+                 on_wait: Callable[[float], None] | None = None, activity: Any = None,
+                 **settings: Any) -> Iterator[ReplaceResult]:
     """Replace many files; results come as they finish, and one bad path never stops the rest.
 
     `settings` are config keys for this run (`jobs`, `timeout`, `record`, `retries`,
@@ -297,7 +318,7 @@ def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata:
     plugins = plugins or _default_plugins()
     options = run_options(config, plugins, async_=async_, wait=wait, dry_run=dry_run, photo_id=photo_id,
                           metadata=metadata, **settings)
-    run = Run(options, plugins, progress=progress, on_wait=on_wait)
+    run = Run(options, plugins, progress=progress, on_wait=on_wait, activity=activity)
     return stream_results(run, [str(p) for p in paths], options.jobs)
 
 
@@ -310,15 +331,21 @@ def replace(path: str, photo_id: str | None = None, metadata: Mapping[str, Any] 
 
 
 def finish_saved_tickets(*, wait: bool = True, config: Config | None = None, plugins: "Plugins | None" = None,
-                         timeout: float | None = None) -> Iterator[ReplaceResult]:
+                         timeout: float | None = None, activity: Any = None) -> Iterator[ReplaceResult]:
     """Finish the tickets an earlier run left pending (`flickr-replace tickets`)."""
     plugins = plugins or _default_plugins()
-    run = Run(run_options(config, plugins, wait=wait, timeout=timeout if wait else 0.0), plugins)
+    run = Run(run_options(config, plugins, wait=wait, timeout=timeout if wait else 0.0), plugins, activity=activity)
     saved = [result_from_saved(e) for e in run.store.load().values() if e.get("ticket_id")]
     if not saved:
         run.close()
         return iter(())
     return stream_results(run, [], 1, resumed=saved)
+
+
+def _where(resolution: Any) -> str:
+    """The chosen source with the field it was read from, as `resolve -v` lists it."""
+    first = resolution.candidates[0] if resolution.candidates else None
+    return f"{resolution.source} ({first.detail})" if first is not None and first.detail else str(resolution.source)
 
 
 def _default_plugins() -> "Plugins":

@@ -163,3 +163,33 @@ def sandbox_env(env: Mapping[str, str], sandbox: Any) -> dict[str, str]:
     return {**env, "FLICKR_API_KEY": creds["api_key"], "FLICKR_API_SECRET": creds["api_secret"],
             "FLICKR_OAUTH_TOKEN": creds["oauth_token"], "FLICKR_OAUTH_TOKEN_SECRET": creds["oauth_token_secret"],
             "FLICKR_REPLACE_BASE_URL": sandbox.base_url}
+
+
+def on_a_terminal(args: Sequence[Arg], env: Mapping[str, str]) -> tuple[int, str, bytes]:
+    """Run with stderr on a pseudo-terminal, as a person at a terminal sees it."""
+    import os
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    seen = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            seen.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    proc = subprocess.Popen(command(args), env=dict(env),
+                            stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    stdout, _ = proc.communicate(timeout=120)
+    reader.join(timeout=10)
+    os.close(master)
+    return proc.returncode, stdout, bytes(seen)

@@ -5,14 +5,12 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
-from clirun import RESULT_KEYS, cli
+from clirun import RESULT_KEYS, cli, on_a_terminal
 from flickr_replace_plugin import replace, replace_many
 from flickr_replace_plugin.config import Config
 from flickr_replace_plugin.errors import ConfigError
@@ -282,40 +280,18 @@ def test_without_record_nothing_is_written(sandbox, cli_env, photo):
 def test_status_shows_the_account_limits(sandbox, cli_env):
     proc = cli(["status"], cli_env)
     assert proc.returncode == 0
-    assert f"largest photo: {200 * 1024 * 1024} bytes" in proc.stdout
+    assert "largest photo: 200 MB" in proc.stdout
 
 
 @pytest.mark.parametrize("count, unit", [(1, "B"), (3, "file")])
 def test_progress_bar_goes_to_a_terminal_stderr_and_never_into_json(sandbox, cli_env, make_jpeg, count, unit):
-    import pty
-
     paths = []
     for n in range(count):
         path = make_jpeg(f"bar-{n}.jpg", size=(800, 600))
         Path(f"{path}.flickr.yaml").write_text(f'photo_id: "{sandbox.add_photo(make_jpeg(f"o-{n}.jpg").read_bytes())}"\n')
         paths.append(str(path))
-    master, slave = pty.openpty()
-    seen = bytearray()
-
-    def drain() -> None:  # read the terminal while the command writes to it
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the other end is closed: all was read
-                return
-            if not chunk:
-                return
-            seen.extend(chunk)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    proc = subprocess.Popen([sys.executable, "-m", "flickr_replace_plugin", "replace", *paths, "--json", "--sync"],
-                            env=cli_env, stdout=subprocess.PIPE, stderr=slave, text=True)
-    os.close(slave)
-    stdout, _ = proc.communicate(timeout=60)
-    reader.join(timeout=10)
-    os.close(master)
-    assert proc.returncode == 0
+    returncode, stdout, seen = on_a_terminal(["replace", *paths, "--json", "--sync"], cli_env)
+    assert returncode == 0
     assert [json.loads(line)["status"] for line in stdout.splitlines()] == ["replaced"] * count
     assert unit.encode() in seen and b"%" in seen
 

@@ -17,29 +17,46 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitStatus.USAGE, f"{self.prog}: error: {message}\n")
 
 
+EPILOG = """exit status:
+  0    every path ended replaced, uploaded, pending, skipped or dry-run
+  1    at least one path failed
+  2    the command line or the configuration was wrong (nothing sent)
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM): known results printed, tickets saved
+
+Run `flickr-replace COMMAND --help` for a command's options."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .argtypes import byte_size, positive_int, seconds
 
-    def shared(default_verbose: Any, default_plugins: Any) -> argparse.ArgumentParser:
-        """-v and --plugin, before or after the command; after it, SUPPRESS keeps the top level's value."""
+    def shared(top: bool) -> argparse.ArgumentParser:
+        """Options every command takes, before or after the command; after it, SUPPRESS keeps the
+        top level's value."""
         parser = argparse.ArgumentParser(add_help=False)
-        parser.add_argument("-v", "--verbose", action="count", default=default_verbose,
-                            help="log what happens (-vv: HTTP too); secrets are masked")
-        parser.add_argument("--plugin", action="append", default=default_plugins, metavar="MODULE",
+        default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+        parser.add_argument("-v", "--verbose", action="count", default=default(0),
+                            help="log what happens to each file on stderr (-vv: HTTP too); secrets are masked")
+        parser.add_argument("-q", "--quiet", action="store_true", default=default(False),
+                            help="print only results and errors: no progress bar, no summary")
+        parser.add_argument("--no-progress", dest="progress", action="store_false", default=default(True),
+                            help="no progress bar on stderr, even on a terminal")
+        parser.add_argument("--plugin", action="append", default=default(None), metavar="MODULE",
                             help="load a plugin module (repeatable)")
         return parser
 
-    common = shared(argparse.SUPPRESS, argparse.SUPPRESS)
-    p = _Parser(prog="flickr-replace", parents=[shared(0, None)],
+    common = shared(top=False)
+    p = _Parser(prog="flickr-replace", parents=[shared(top=True)], epilog=EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
                 description="Replace photos already on Flickr with a newly exported file: same photo page, id, views, comments and faves.")
     from ..version import __version__
 
-    p.add_argument("--version", action="version", version=f"flickr-replace {__version__}")
+    p.add_argument("--version", action="version", version=f"flickr-replace {__version__}",
+                   help="show program's version number and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     r = sub.add_parser("replace", parents=[common], help="replace each file's photo on Flickr")
-    r.add_argument("paths", nargs="+", metavar="PATH")
+    r.add_argument("paths", nargs="+", metavar="PATH", help="the exported image files")
     r.add_argument("--photo-id", type=_photo_id, help="the Flickr photo to replace (wins over every other source)")
     r.add_argument("--original", metavar="PATH", help="read the photo id from this source image (its sidecars, metadata, name), e.g. when PATH is a temporary export")
     mode = r.add_mutually_exclusive_group()
@@ -58,18 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--record", action="store_true", default=None, help="after a replace, write NAME.EXT.flickr.yaml so the next export needs no id")
 
     s = sub.add_parser("resolve", parents=[common], help="print each file's photo id and where it was found; sends nothing")
-    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("paths", nargs="+", metavar="PATH", help="the image files to look up")
     s.add_argument("--original", metavar="PATH", help="read the photo id from this source image")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true",
+                   help="one {path, photo_id, source} object per path (plus error when none was found)")
 
     t = sub.add_parser("tickets", parents=[common], help="finish async tickets an earlier run left pending")
-    t.add_argument("--json", action="store_true")
+    t.add_argument("--json", action="store_true", help="one result object per ticket")
     t.add_argument("--no-wait", dest="wait", action="store_false", default=True, help="ask once, don't wait")
-    t.add_argument("--timeout", type=seconds, default=None, metavar="S")
+    t.add_argument("--timeout", type=seconds, default=None, metavar="S", help="seconds to wait for the tickets")
 
     sub.add_parser("auth", parents=[common], help="authorise this tool for your Flickr account ('write')")
     st = sub.add_parser("status", parents=[common], help="your Flickr upload limits")
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true", help="flickr.people.getUploadStatus's user object")
     sub.add_parser("plugins", parents=[common], help="list loaded plugins and where they come from")
 
     sb = sub.add_parser("sandbox", parents=[common], help="run a local Flickr-compatible server")
@@ -99,6 +117,9 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     """Run one command. With an `environment` it runs in-process: its streams and variables only,
     no signal handlers touched, usage errors returned as a status instead of exiting."""
     env = environment or Environment()
+    if not (sys.argv[1:] if argv is None else list(argv)):  # the command alone: show what it can do
+        env.stderr.write(build_parser().format_help())
+        return ExitStatus.USAGE
     try:
         with redirect_stdout(env.stdout), redirect_stderr(env.stderr):  # argparse's help and errors
             args = build_parser().parse_args(argv)

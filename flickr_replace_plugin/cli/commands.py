@@ -37,31 +37,45 @@ def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingF
     config, plugins = _setup(args, env, redactor)
     metadata = {"original": args.original} if args.original else None
     printer = Printer(env.stdout, args.json)
-    with progress_for(env.stderr, args.paths) as bar:
+    with progress_for(env.stderr, args.paths, _shows_progress(args)) as bar:
         results = replace_many(args.paths, photo_id=args.photo_id, metadata=metadata, async_=args.async_,
                                wait=args.wait, dry_run=args.dry_run, config=config, plugins=plugins,
-                               progress=bar.bytes_sent, on_wait=bar.waiting, jobs=args.jobs,
+                               progress=bar.bytes_sent, on_wait=bar.waiting, activity=bar, jobs=args.jobs,
                                timeout=args.timeout, retries=args.retries, limit_rate=args.limit_rate,
                                record=args.record, upload_missing=args.upload_missing)
-        for result in results:
-            bar.clear()
-            printer.result(result)
-            bar.file_done()
-    printer.summary(env.stderr)
+        _print_all(results, printer, bar)
+    return _finish(args, env, printer)
+
+
+def _shows_progress(args: argparse.Namespace) -> bool:
+    return bool(args.progress) and not args.quiet
+
+
+def _print_all(results: Any, printer: Printer, bar: Any) -> None:
+    for result in results:
+        bar.clear()
+        printer.result(result)
+        bar.file_done(had_ticket=bool(result.ticket_id))
+
+
+def _finish(args: argparse.Namespace, env: Environment, printer: Printer) -> int:
+    if not args.quiet:
+        printer.summary(env.stderr)
     return _status_for(printer)
 
 
 def cmd_tickets(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
     from ..core import finish_saved_tickets
+    from .progress import progress_for
 
     config, plugins = _setup(args, env, redactor)
     printer = Printer(env.stdout, args.json)
-    for result in finish_saved_tickets(wait=args.wait, config=config, plugins=plugins, timeout=args.timeout):
-        printer.result(result)
-    if not sum(printer.counts.values()) and not args.json:
+    with progress_for(env.stderr, None, _shows_progress(args)) as bar:
+        _print_all(finish_saved_tickets(wait=args.wait, config=config, plugins=plugins, timeout=args.timeout,
+                                        activity=bar), printer, bar)
+    if not sum(printer.counts.values()) and not args.json and not args.quiet:
         env.stderr.write("no pending tickets\n")
-    printer.summary(env.stderr)
-    return _status_for(printer)
+    return _finish(args, env, printer)
 
 
 def cmd_resolve(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
@@ -114,11 +128,12 @@ def cmd_status(args: argparse.Namespace, env: Environment, redactor: RedactingFi
     filesize = user.get("filesize") or {}
     bandwidth = user.get("bandwidth") or {}
     env.stdout.write(f"user: {name or '?'} ({user.get('id', '?')}), pro: {'yes' if str(user.get('ispro')) == '1' else 'no'}\n")
-    env.stdout.write(f"largest photo: {filesize.get('maxbytes', '?')} bytes\n")
+    env.stdout.write(f"largest photo: {human_size(filesize.get('maxbytes'))}\n")
     if str(bandwidth.get("unlimited")) == "1":
         env.stdout.write("monthly bandwidth: unlimited\n")
     else:
-        env.stdout.write(f"monthly bandwidth: {bandwidth.get('remainingbytes', '?')} of {bandwidth.get('maxbytes', '?')} bytes left\n")
+        env.stdout.write(f"monthly bandwidth: {human_size(bandwidth.get('remainingbytes'))} of "
+                         f"{human_size(bandwidth.get('maxbytes'))} left\n")
     return ExitStatus.OK
 
 
@@ -161,8 +176,19 @@ def cmd_link(args: argparse.Namespace, env: Environment, redactor: RedactingFilt
             printer.record(result.to_dict())
         else:
             env.stdout.write(result.describe() + "\n")
-    printer.summary(env.stderr)
-    return _status_for(printer)
+    return _finish(args, env, printer)
+
+
+def human_size(value: Any) -> str:
+    """Bytes as a person reads them (MB and GB, in Flickr's binary units); '?' when Flickr sent none."""
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        return "?"
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
 
 
 def cmd_watch(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
