@@ -17,7 +17,7 @@ def add_watch_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentP
     from .argtypes import seconds
 
     w = sub.add_parser("watch", parents=[common], help="replace each image that appears or changes in DIR, once it has stopped changing; until Ctrl-C")
-    w.add_argument("dirs", nargs="+", metavar="DIR")
+    w.add_argument("dirs", nargs="+", metavar="DIR", help="the folders your photo tool exports to")
     w.add_argument("--recursive", action="store_true", help="watch the folders inside DIR too")
     w.add_argument("--settle", type=seconds, default=2.0, metavar="S", help="seconds a file's size and time must hold before it is sent (default 2)")
     w.add_argument("--json", action="store_true", help="one JSON result object per replace, as they finish")
