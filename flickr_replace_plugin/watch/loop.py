@@ -58,9 +58,18 @@ class Events:
         return changed
 
     def stop(self) -> None:
-        if self.observer is not None:
-            self.observer.stop()
-            self.observer.join(timeout=5)
+        """Stop watchdog's threads from a thread of their own, never waiting for it: watchdog's `stop()`
+        joins its emitter and inotify threads without a timeout and takes locks they hold, so run in
+        the main thread after Ctrl-C it could keep the command from exiting. They are daemon threads."""
+        observer, self.observer = self.observer, None
+        if observer is None:
+            return
+
+        def teardown() -> None:
+            observer.stop()
+            observer.join()
+
+        threading.Thread(target=teardown, name="watch-stop", daemon=True).start()
 
 
 def watch_batches(dirs: Sequence[str], *, recursive: bool, settle: float,
