@@ -380,12 +380,20 @@ def test_gui_batch_is_one_run_and_its_summary_names_each_failed_image(dt, sandbo
     tagged = make_jpeg("DSC_0001.jpg", size=(96, 64))
     tagged_too = make_jpeg("DSC_0002.jpg", size=(96, 64))
     untagged = make_jpeg("DSC_0003.jpg", size=(96, 64))
+    # untagged, their ids in the source image's sidecars (which darktable does not import as tags)
+    by_xmp = make_jpeg("DSC_0004.jpg", size=(96, 64), directory=tmp_path / "src dir 'x'")
+    in_xmp = sandbox.add_photo(make_jpeg("third.jpg").read_bytes(), filename="third.jpg")
+    (by_xmp.parent / "DSC_0004.xmp").write_text(xmp_with_subjects(f"flickr:photo_id={in_xmp}"))
+    by_own = make_jpeg("DSC_0005.jpg", size=(96, 64))
+    in_own = sandbox.add_photo(make_jpeg("fourth.jpg").read_bytes(), filename="fourth.jpg")
+    Path(f"{by_own}.flickr.yaml").write_text(f'photo_id: "{in_own}"\n')
 
     log = run_gui_export(dt, tagged, tag=f"flickr:photo_id={pid}",
-                         more=[(tagged_too, f"flickr:photo_id={other}"), (untagged, None)])
+                         more=[(tagged_too, f"flickr:photo_id={other}"), (untagged, None), (by_xmp, None), (by_own, None)])
 
     assert runs.read_text().count("run") == 1, log  # one run of the tool for the whole batch
-    assert "Flickr: 3 images: 2 replaced, 0 uploaded, 0 pending, 0 skipped, 1 failed" in log, log
+    assert "Flickr: 5 images: 4 replaced, 0 uploaded, 0 pending, 0 skipped, 1 failed" in log, log
     assert "DSC_0003.jpg: no Flickr id: tag the image flickr:photo_id=N, or turn on uploading missing images" in log
-    assert {r["fields"]["photo_id"] for r in replace_requests(sandbox)} == {pid, other}
-    assert list(dt.tmp.glob("*.jpg")) == [] and list(dt.tmp.glob("*.yaml")) == []
+    assert {r["fields"]["photo_id"] for r in replace_requests(sandbox)} == {pid, other, in_xmp, in_own}
+    assert sandbox.photo(in_xmp).replacements == 1 and sandbox.photo(in_own).replacements == 1
+    assert [p.name for p in dt.tmp.iterdir() if p.suffix in (".jpg", ".yaml", ".json")] == []

@@ -1,6 +1,7 @@
 """The resolver: the caller wins, sources are ranked, disagreement and non-ids are refused."""
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,19 @@ def test_an_export_reads_its_originals_metadata_too(tmp_path) -> None:
 def test_a_missing_original_is_a_note(tmp_path, tagged: str) -> None:
     resolution = resolve_photo_id(tagged, metadata={"original": str(tmp_path / "gone.CR2")}, plugins=builtin_plugins())
     assert resolution.photo_id == ID and any("gone.CR2: cannot read" in n for n in resolution.notes)
+
+
+@pytest.mark.parametrize("note", ["IMG_1234_01.jpg.flickr.json", "IMG_1234_01.jpg.flickr.yaml"])
+def test_a_batch_host_names_each_exports_original_next_to_it(tmp_path, note: str) -> None:
+    # darktable exports a batch to temporary files and cannot give one --original per file
+    source = tmp_path / "src dir 'x'"
+    source.mkdir()
+    original = write(source, "IMG_1234.jpg", jpeg())
+    write(source, "IMG_1234.xmp", subject_xmp(f"flickr:photo_id={ID}"))  # Lightroom's NAME.xmp
+    export = write(tmp_path, "IMG_1234_01.jpg", jpeg())
+    write(tmp_path, note, json.dumps({"original": original}).encode())
+    resolution = resolve_photo_id(export, plugins=builtin_plugins())
+    assert (resolution.photo_id, resolution.source) == (ID, "sidecar:IMG_1234.xmp")
+    assert [c.detail for c in resolution.candidates] == ["dc:subject of original IMG_1234.jpg"]
+    other = write(tmp_path, "other.jpg", jpeg())  # named by the caller, the caller's original wins
+    assert resolve_photo_id(export, metadata={"original": other}, plugins=builtin_plugins()).photo_id is None

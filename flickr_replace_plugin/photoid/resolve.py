@@ -52,6 +52,12 @@ def resolve_photo_id(
         caller = caller_candidate(given)
         if caller is not None:
             return _decide(path, [caller], scope.notes, checked, command)
+        if not given.get("original"):  # a batch host's per-file --original, next to its export
+            from .original import original_named_for
+
+            named = original_named_for(path)
+            if named is not None:
+                given["original"] = named
         if plugins is None:
             from ..plugins import get_plugins
 

@@ -274,6 +274,22 @@ local function source_path(image)
   return as_path_argument(image.path .. "/" .. image.filename)
 end
 
+-- A JSON string: what the tool reads a file's source image from when a batch has several images.
+local function json_string(s)
+  return '"' .. tostring(s):gsub('[%c"\\]', function(c)
+    return string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+-- Writes `text` to `path`; returns `path` when written, so the caller can remove it afterwards.
+local function write_sidecar(path, text)
+  local fh = io.open(path, "w")
+  if not fh then return nil end
+  fh:write(text)
+  fh:close()
+  return path
+end
+
 -- Runs flickr-replace with every argument quoted; stderr goes to a private temp file so that its
 -- message can be shown when there is no JSON result (a configuration error, exit 2).
 local function run_flickr_replace(executable, args)
@@ -352,9 +368,10 @@ local function prepare(image, exported)
 end
 
 -- Runs flickr-replace once for every entry not yet decided, and reads each file's JSON result
--- back. Each file's photo id travels in a NAME.EXT.flickr.yaml next to the temporary export
--- (the tool reads it as it reads any sidecar), the source image's path with --original when
--- the batch is a single image.
+-- back. In a batch of several, each file's photo id travels in a NAME.EXT.flickr.yaml next to
+-- the temporary export (the tool reads it as it reads any sidecar), and an untagged image's
+-- source path in a NAME.EXT.flickr.json `original` (read as that file's --original, so the ids
+-- in the source's own sidecars are found); a single image gets --photo-id or --original.
 local function run_batch(executable, entries, keep_exports)
   local args = { "replace", "--json", "--" .. upload_mode() }
   if upload_missing() then args[#args + 1] = "--upload-missing" end
@@ -367,15 +384,12 @@ local function run_batch(executable, entries, keep_exports)
     if entry.photo_id and #todo == 1 then
       args[#args + 1] = "--photo-id=" .. entry.photo_id
     elseif entry.photo_id then
-      local sidecar = entry.file .. ".flickr.yaml"
-      local fh = io.open(sidecar, "w")
-      if fh then
-        fh:write('photo_id: "' .. entry.photo_id .. '"\n')
-        fh:close()
-        sidecars[#sidecars + 1] = sidecar
-      end
+      sidecars[#sidecars + 1] = write_sidecar(entry.file .. ".flickr.yaml", 'photo_id: "' .. entry.photo_id .. '"\n')
     elseif #todo == 1 then
       args[#args + 1] = "--original=" .. source_path(entry.image)
+    else
+      local original = entry.image.path .. "/" .. entry.image.filename
+      sidecars[#sidecars + 1] = write_sidecar(entry.file .. ".flickr.json", '{"original": ' .. json_string(original) .. '}\n')
     end
   end
   for _i, entry in ipairs(todo) do args[#args + 1] = entry.file end
