@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from .flickr.responses import TicketState
-from .result import ReplaceResult, Status
+from .result import Origin, ReplaceResult, ResultError, Status
 from .tickets import TicketPoller, TicketStore
 
 log = logging.getLogger("flickr_replace.scheduler")
@@ -56,10 +56,15 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
     uploads = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="replace")
     finishers = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="finish")
 
+    uploading: dict["Future[Step]", str] = {}  # uploads not yet taken from `done`, by path
+
     def submit(pool: ThreadPoolExecutor, fn: Callable[..., Step], *args: Any) -> None:
         nonlocal outstanding
         outstanding += 1
-        pool.submit(fn, *args).add_done_callback(done.put)
+        future = pool.submit(fn, *args)
+        if pool is uploads:
+            uploading[future] = args[0]
+        future.add_done_callback(done.put)
 
     def upload(path: str) -> Step:
         started = time.monotonic()
@@ -84,6 +89,7 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
                     submit(finishers, finish, Step(result, started), state)
                 continue
             outstanding -= 1
+            uploading.pop(future, None)
             step = future.result()
             result = step.result
             finishing.pop(result.ticket_id or "", None)
@@ -94,10 +100,15 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
     except BaseException as exc:
         if isinstance(exc, (Exception, GeneratorExit)):
             raise
-        known = [f.result().result for f in _completed(done)]
+        uploads.shutdown(wait=False, cancel_futures=True)  # what has not started never will
+        completed = _completed(done)
+        known = [f.result().result for f in completed]
+        for future in completed:
+            uploading.pop(future, None)
         for result in known:
             finishing.pop(result.ticket_id or "", None)
         known += [w.result for w in poller.waiting.values()] + list(finishing.values())
+        known += [_cut_off(path, future) for future, path in uploading.items()]
         for result in known:
             yield from _hand_over(run, result, handed_over)
         raise
@@ -106,6 +117,21 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
             pool.shutdown(wait=False, cancel_futures=True)
         _unsave(run, handed_over)
         run.close()
+
+
+def _cut_off(path: str, future: "Future[Step]") -> ReplaceResult:
+    """An upload the interruption reached: never started (`skipped`), or stopped mid-way (`failed`)."""
+    if future.cancelled():
+        result = ReplaceResult(path=path, status=Status.SKIPPED)
+        result.error = ResultError.refusal("interrupted", "not started: the run was interrupted "
+                                                          "(run the command again for this file)")
+        return result
+    if future.done() and future.exception() is None:  # it finished as the interruption came
+        return future.result().result
+    # Unknown whether Flickr got the whole file; it keeps the old image or the new one whole.
+    return ReplaceResult(path=path).fail(ResultError(
+        "cut off by the interruption mid-upload: the photo holds its old image or this file whole "
+        "(run the command again for this file)", Origin.NETWORK, retryable=True, reason="interrupted"))
 
 
 def _hand_over(run: Batch, result: ReplaceResult, handed_over: list[str]) -> Iterator[ReplaceResult]:

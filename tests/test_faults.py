@@ -254,6 +254,9 @@ def test_interrupted_batch_prints_what_is_known_and_tickets_finishes_the_rest(tm
         assert word in first.stderr and "flickr-replace tickets" in first.stderr
         known = first.by_path()
         assert "replaced" in {r["status"] for r in known.values()}
+        assert set(known) == {str(i.path) for i in batch}, "a path got no result"  # each its one result
+        for r in known.values():  # not started: skipped; cut off mid-upload: failed; both say why
+            assert r["status"] in ("replaced", "pending") or r["error"]["reason"] == "interrupted", r
         pending = {r["ticket_id"]: path for path, r in known.items() if r["status"] == "pending"}
         assert pending, "a ticket still waiting was not reported as pending"
         assert set(pending) <= set(saved_tickets(state))
