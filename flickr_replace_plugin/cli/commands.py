@@ -197,7 +197,8 @@ def cmd_watch(args: argparse.Namespace, env: Environment, redactor: RedactingFil
 
     from ..core import replace_many
     from ..errors import ConfigError
-    from ..watch.loop import watch_batches
+    from ..watch.loop import Stop, watch_batches
+    from .signals import kept_signals
 
     missing = [d for d in args.dirs if not os.path.isdir(d)]
     if missing:
@@ -214,7 +215,9 @@ def cmd_watch(args: argparse.Namespace, env: Environment, redactor: RedactingFil
 
     from contextlib import closing
 
-    with closing(watch_batches(args.dirs, recursive=args.recursive, settle=args.settle, ready=ready)) as batches:
+    stop = Stop()
+    with kept_signals(stop), closing(watch_batches(args.dirs, recursive=args.recursive, settle=args.settle,
+                                                   ready=ready, stop=stop)) as batches:
         for batch in batches:
             for result in replace_many(batch, config=config, plugins=plugins, upload_missing=args.upload_missing):
                 printer.result(result)

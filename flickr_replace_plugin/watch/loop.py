@@ -16,12 +16,30 @@ TICK = 0.25  # seconds between looks at pending files
 RESCAN = 5.0  # with events: a full rescan this often still, for events a platform dropped
 
 
+class Stop:
+    """Ctrl-C / SIGTERM, kept once seen: Python drops an exception its signal handler raises while a
+    finalizer runs on the main thread ("Exception ignored in ..." — a requests connection closed by
+    the garbage collector, a weakref callback), so the loop also checks here and raises it itself."""
+
+    def __init__(self) -> None:
+        self.wake = threading.Event()
+        self.exc: BaseException | None = None
+
+    def set(self, exc: BaseException) -> None:
+        self.exc = exc
+        self.wake.set()
+
+    def check(self) -> None:
+        if self.exc is not None:
+            raise self.exc
+
+
 class Events:
     """Paths that changed, from watchdog's observer thread; `None` when watchdog is unavailable."""
 
-    def __init__(self, dirs: Sequence[str], recursive: bool) -> None:
+    def __init__(self, dirs: Sequence[str], recursive: bool, wake: threading.Event) -> None:
         self.changed: "queue.SimpleQueue[str]" = queue.SimpleQueue()  # no lock an interrupt could leave held
-        self.wake = threading.Event()
+        self.wake = wake
         self.observer: Any = None
         try:
             from watchdog.events import FileSystemEventHandler
@@ -73,17 +91,19 @@ class Events:
 
 
 def watch_batches(dirs: Sequence[str], *, recursive: bool, settle: float,
-                  ready: Callable[[bool], None] | None = None) -> Iterator[list[str]]:
-    """Yield each batch of settled files, forever (until the caller stops or an interrupt)."""
+                  ready: Callable[[bool], None] | None = None, stop: Stop | None = None) -> Iterator[list[str]]:
+    """Yield each batch of settled files, forever (until the caller stops, an interrupt, or `stop`)."""
+    stop = stop or Stop()
     dirs = [os.path.abspath(d) for d in dirs]
     settler = Settler(settle)
     settler.baseline(scan(dirs, recursive))
-    events = Events(dirs, recursive)
+    events = Events(dirs, recursive, stop.wake)
     if ready is not None:
         ready(events.observer is not None)
     last_scan = time.monotonic()
     try:
         while True:
+            stop.check()
             for path in events.take():
                 settler.touch(path)
             if events.observer is None or time.monotonic() - last_scan >= RESCAN:

@@ -1,0 +1,34 @@
+"""Ctrl-C and SIGTERM for a command that runs until stopped (`watch`): raised as usual, and kept."""
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator, Protocol
+
+from .env import Terminated
+
+
+class Keeper(Protocol):
+    def set(self, exc: BaseException) -> None: ...
+
+
+@contextmanager
+def kept_signals(keeper: Keeper) -> Iterator[None]:
+    """While inside, SIGINT / SIGTERM raise KeyboardInterrupt / Terminated and also hand it to `keeper`,
+    so an interrupt Python dropped (raised inside a finalizer) still ends the loop that checks it."""
+    if threading.current_thread() is not threading.main_thread():  # in-process callers: signals stay theirs
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        exc: BaseException = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        keeper.set(exc)
+        raise exc
+
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
