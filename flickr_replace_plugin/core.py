@@ -52,6 +52,7 @@ class Run:
         self._limit_lock = threading.Lock()
         self._limit: tuple[int | None, ResultError | None] | None = None
         self._guard: Any = None
+        self._account_changed = False  # a replace or upload landed: the cached photo list is behind
 
     # -- shared resources ------------------------------------------------------------------------
     def client(self):
@@ -68,6 +69,19 @@ class Run:
             client.close()
         if self._guard is not None:
             self._guard.close()
+        if self._account_changed:
+            self._forget_listing()
+
+    def _forget_listing(self) -> None:
+        """A replace or upload changed the account: the cached photo list may be behind now."""
+        import sqlite3
+
+        from .link.cache import mark_stale
+
+        try:
+            mark_stale(self.config.user_dirs.cache, self.config.base_url, self.config.oauth_token)
+        except (OSError, sqlite3.Error) as exc:  # the next `link --refresh` reads it afresh anyway
+            log.warning("could not mark the cached photo list as out of date: %s", exc)
 
     def size_limit(self) -> tuple[int | None, ResultError | None]:
         """The account's file-size limit, asked once per run (retried like an upload)."""
@@ -296,6 +310,8 @@ class Run:
         return result
 
     def after(self, result: ReplaceResult) -> ReplaceResult:
+        if result.status in (Status.REPLACED, Status.UPLOADED):
+            self._account_changed = True
         log.info("%s: %s%s", result.path, result.status.value, f" ({result.error.message})" if result.error else "")
         for exc in self.plugins.after_replace(result):
             log.warning("%s", exc)

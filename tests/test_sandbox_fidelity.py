@@ -75,7 +75,7 @@ def flickr_api_client(sandbox, monkeypatch):
     It has no setting for its endpoints: the REST URL is call_api's default argument and the
     upload URLs are module constants, so those three values are what gets redirected.
     """
-    flickr_api = pytest.importorskip("flickr_api")
+    import flickr_api  # in the test extra
     import importlib
 
     method_call = importlib.import_module("flickr_api.method_call")

@@ -82,3 +82,18 @@ def test_without_the_option_a_file_with_no_id_still_fails(sandbox, cli_env, tmp_
     ran = cli(["replace", "--json", str(path)], cli_env)
     [result] = ran.results()
     assert result["error"]["reason"] == "no_photo_id" and uploads(sandbox) == []
+
+
+def test_a_file_uploaded_by_an_earlier_run_is_not_uploaded_again(sandbox, cli_env, tmp_path):
+    """The cached photo list is read before the first upload; the second run must still see it."""
+    sandbox.seed(10)
+    first = export(tmp_path / "a" / "coffee.jpg", "coffee")
+    ran = cli(["replace", "--upload-missing", "--json", str(first)], cli_env)
+    [uploaded] = ran.results()
+    assert uploaded["status"] == "uploaded", ran.stderr
+    copy = export(tmp_path / "b" / "coffee.jpg", "coffee")  # the same export, somewhere else
+    again = cli(["replace", "--upload-missing", "--json", str(copy)], cli_env)
+    [refused] = again.results()
+    assert again.returncode == 1
+    assert refused["error"]["reason"] == "probably_on_flickr" and uploaded["photo_id"] in refused["error"]["message"]
+    assert len(uploads(sandbox)) == 1

@@ -70,6 +70,20 @@ def from_flickr(item: dict) -> tuple[Any, ...]:
             item.get("url_s") or None, number("lastupdate") or 0, str(item.get("secret") or ""))
 
 
+def mark_stale(cache_dir: Path, base_url: str | None, oauth_token: str | None) -> None:
+    """The account changed through this tool (a replace, an upload): the next `link` or upload
+    check brings the list up to date (one recentlyUpdated call) instead of trusting it as fresh."""
+    path = cache_file(cache_dir, base_url, oauth_token)
+    if not path.exists():
+        return
+    db = sqlite3.connect(path)
+    try:
+        with db:
+            db.execute("UPDATE meta SET value = '0' WHERE key = 'read_at'")
+    finally:
+        db.close()
+
+
 class PhotoCache:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
