@@ -68,6 +68,13 @@ def test_bad_config_exits_2_with_one_line(env, photo, text, mode, expected):
     assert "s3cr3t-value" not in proc.stderr
 
 
+@pytest.mark.parametrize("command", [["resolve"], ["link"]], ids=["resolve", "link"])
+def test_a_broken_config_stops_every_command_that_reads_files(env, photo, command):
+    write_config(env, "jobs: -1\n")
+    proc = run([*command, photo], env)
+    assert proc.returncode == 2 and "jobs must be a whole number" in proc.stderr and proc.stdout == ""
+
+
 def test_no_credentials_says_how_to_get_them(env, photo):
     proc = run(["replace", photo, "--photo-id", "1"], env)
     assert proc.returncode == 2 and "flickr-replace auth" in proc.stderr

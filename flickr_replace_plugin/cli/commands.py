@@ -79,10 +79,9 @@ def cmd_tickets(args: argparse.Namespace, env: Environment, redactor: RedactingF
 
 
 def cmd_resolve(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    from ..plugins import get_plugins
     from ..photoid.resolve import resolve_photo_id
 
-    plugins = get_plugins(args.plugin or (), env.env)
+    _, plugins = _setup(args, env, redactor)  # a broken config is exit 2 here too, as for every command
     metadata = {"original": args.original} if args.original else None
     printer = Printer(env.stdout, args.json)
     failed = False
