@@ -46,6 +46,29 @@ def test_the_sandbox_command_refuses_a_foreign_folder_with_a_message(tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
+@pytest.mark.parametrize("port_args, expected", [
+    (["--port", "99999"], "not a port number"),
+    (None, "is already in use; pick another with --port"),
+], ids=["out of range", "in use"])
+def test_a_sandbox_that_cannot_start_says_why_and_leaves_nothing_behind(tmp_path, port_args, expected):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        args = port_args or ["--port", str(taken.getsockname()[1])]
+        run = subprocess.run([sys.executable, "-m", "flickr_replace_plugin", "sandbox", *args], capture_output=True,
+                             text=True, timeout=60, env={**os.environ, "TMPDIR": str(temp)})
+    assert run.returncode == 2 and run.stdout == "" and "Traceback" not in run.stderr
+    assert expected in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    assert list(temp.iterdir()) == []  # no temporary data folder left by the failed start
+
+
 def _signed_get(sb: Sandbox, path: str, params: dict[str, str], nonce: str, stamp: str, token: bool) -> requests.Response:
     creds = {} if token else {"oauth_token": None, "oauth_token_secret": None}
     client = oauth_client(sb, creds, signature_type=SIGNATURE_TYPE_QUERY, nonce=nonce, timestamp=stamp,

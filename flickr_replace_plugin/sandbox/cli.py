@@ -15,8 +15,18 @@ from typing import Sequence
 from ..cli.argtypes import byte_size, seconds
 
 
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (0 to 65535; 0 picks a free one): {text!r}")
+    return port
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    parser.add_argument("--port", type=port_number, default=0, help="port to listen on (default: a free one)")
     parser.add_argument("--data", metavar="DIR", default=None,
                         help="keep photos, tickets and credentials here across restarts (default: a temporary dir)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
@@ -30,14 +40,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve; the first stdout line is the JSON object a client needs (URL and credentials)."""
+    import errno
+
     from .app import Sandbox
 
+    sandbox = None
     try:
         sandbox = Sandbox(getattr(args, "data", None), port=getattr(args, "port", 0) or 0,
                           host=getattr(args, "host", None) or "127.0.0.1", latency=getattr(args, "latency", 0.0),
                           max_bytes=getattr(args, "max_bytes", None),
-                          ticket_delay=getattr(args, "ticket_delay", None)).start()
+                          ticket_delay=getattr(args, "ticket_delay", None))
+        sandbox.start()
     except (OSError, ValueError) as exc:
+        if sandbox is not None:
+            sandbox.close()  # a temporary data dir goes with the failed start
+        if getattr(exc, "errno", None) == errno.EADDRINUSE:
+            exc = f"port {args.port} is already in use; pick another with --port, or --port 0 for a free one"
+        elif getattr(exc, "errno", None) == errno.EADDRNOTAVAIL:
+            exc = f"cannot listen on {args.host}: not an address of this machine (the default is 127.0.0.1)"
         print(f"flickr-replace sandbox: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
