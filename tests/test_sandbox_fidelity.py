@@ -143,3 +143,19 @@ def test_python_flickr_api_uploads_and_replaces(sandbox, make_jpeg, flickr_api_c
     assert sandbox.photo(uploaded.id).replacements == 1 and sandbox.photo(uploaded.id).title == "Café"
     entry = sandbox.requests[-1]
     assert entry["auth_in"] == "body" and {"photo_id", "async", "api_key"} <= entry["signed_params"]
+
+
+def test_a_client_that_resets_its_connection_is_not_reported_as_a_sandbox_error(sandbox, capfd):
+    import socket
+    import struct
+
+    from clirun import wait_until
+
+    with socket.create_connection(("127.0.0.1", sandbox.port)) as conn:
+        conn.sendall(b"GET /services/rest/ HTTP/1.1\r\nHost: x\r\n")  # the headers never finish
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+    wait_until(lambda: not sandbox._server._open, what="the sandbox to be done with the connection")
+    answer = requests.get(f"{sandbox.base_url}/services/rest/", timeout=10,
+                          params={"method": "flickr.test.login", "format": "json", "nojsoncallback": "1"})
+    assert answer.json()["stat"] == "fail"  # an answer (no api_key: code 100): it goes on serving
+    assert "Traceback" not in capfd.readouterr().err
