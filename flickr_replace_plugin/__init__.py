@@ -10,12 +10,12 @@ from .errors import ConfigError
 from .hookspecs import hookimpl
 
 from .version import __version__
-__all__ = ["replace", "replace_many", "resolve_photo_id", "ReplaceResult", "Resolution", "Candidate", "hookimpl",
+__all__ = ["replace", "replace_many", "undo", "resolve_photo_id", "ReplaceResult", "Resolution", "Candidate", "hookimpl",
            "link_photos", "LinkResult", "ConfigError",
            "__version__"]
 
 _LAZY = {
-    "replace": "core", "replace_many": "core", "resolve_photo_id": "photoid.resolve",
+    "replace": "core", "replace_many": "core", "undo": "safety.undo", "resolve_photo_id": "photoid.resolve",
     "ReplaceResult": "result", "Resolution": "photoid.candidates", "Candidate": "photoid.candidates",
     "link_photos": "link.run", "LinkResult": "link.result",
 }
@@ -23,6 +23,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from .photoid.candidates import Candidate, Resolution
     from .core import replace, replace_many
+    from .safety.undo import undo
     from .photoid.resolve import resolve_photo_id
     from .result import ReplaceResult
     from .link.result import LinkResult

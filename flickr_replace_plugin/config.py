@@ -226,6 +226,11 @@ class Config:
         return Path(self.state_dir).expanduser() if self.state_dir else self.user_dirs.state
 
     @property
+    def backup_path(self) -> Path:
+        """Where backups go: the `backup_dir` setting (`~` expanded), else the user data dir's `backups`."""
+        return Path(self.backup_dir).expanduser() if self.backup_dir else self.user_dirs.backups
+
+    @property
     def endpoints(self) -> Endpoints:
         return Endpoints.for_base(self.base_url)
 

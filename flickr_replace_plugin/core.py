@@ -53,6 +53,10 @@ class Run:
         self._limit: tuple[int | None, ResultError | None] | None = None
         self._guard: Any = None
         self._account_changed = False  # a replace or upload landed: the cached photo list is behind
+        from .safety.guard import Safety
+
+        self.safety = Safety(options, client=self.client, retrying=self.retrying)
+        self._resolved: dict[str, Any] = {}
 
     # -- shared resources ------------------------------------------------------------------------
     def client(self):
@@ -108,6 +112,32 @@ class Run:
                 time.sleep(delay)
 
     # -- one file --------------------------------------------------------------------------------
+    def prepare(self, paths: list[str]) -> None:
+        """Resolve every path before any upload (cheap, local): two paths naming one photo send nothing.
+
+        Only files that pass the local checks count: a missing file next to a good one names nothing.
+        A single path cannot collide: it is looked at once, by its upload."""
+        if len(paths) < 2:
+            return
+        from .photoid.resolve import resolve_photo_id
+        from .preflight import open_checked
+
+        ids: dict[str, str | None] = {}
+        for path in paths:
+            checked = open_checked(path)
+            try:
+                resolution = resolve_photo_id(path, metadata=self.options.metadata, photo_id=self.options.photo_id,
+                                              plugins=self.plugins, checked=checked)
+            except PluginError:
+                continue  # resolved again, and reported, with the file's own result
+            finally:
+                if not isinstance(checked, ResultError):
+                    checked.close()
+            self._resolved[path] = resolution
+            if resolution.error is None and not isinstance(checked, ResultError):
+                ids[path] = resolution.photo_id
+        self.safety.prepare(ids)
+
     def check_tickets(self, ticket_ids: list[str]) -> dict:
         log.info("polling %d ticket(s): %s", len(ticket_ids), ", ".join(ticket_ids))
         if self.activity is not None:
@@ -147,12 +177,15 @@ class Run:
     def _replace(self, result: ReplaceResult, checked: "Checked | ResultError") -> None:
         from .photoid.resolve import resolve_photo_id
         from .preflight import check_size
+        from .safety.caller import caller_disagrees
 
         path = result.path
         options = self.options
-        resolution = resolve_photo_id(path, metadata=options.metadata, photo_id=options.photo_id,
-                                      plugins=self.plugins, checked=checked)
+        resolution = self._resolved.pop(path, None) or resolve_photo_id(
+            path, metadata=options.metadata, photo_id=options.photo_id, plugins=self.plugins, checked=checked)
         result.photo_id, result.source = resolution.photo_id, resolution.source
+        if options.command == "undo" and resolution.error is None:
+            result.source = "backup"
         if resolution.photo_id:
             log.info("%s: photo %s, id from %s", path, resolution.photo_id, _where(resolution))
         if isinstance(checked, ResultError):  # before the id's verdict: "no such file" says more
@@ -179,6 +212,11 @@ class Run:
             if refusal is not None:
                 result.fail(refusal)
                 return
+        if result.source in CALLER_SOURCES:
+            result.warnings += caller_disagrees(path, result.photo_id, options.metadata, self.plugins, checked)
+        plan = self.safety.check(result, checked.file)
+        if plan is None:
+            return
         if options.dry_run:
             result.status = Status.DRY_RUN
             return
@@ -186,7 +224,7 @@ class Run:
         fields["async"] = "1" if options.async_ else "0"
         progress = self._progress_for(path, result.bytes)
 
-        def upload():
+        def upload(watch):
             result.attempts += 1
             if progress:
                 progress(0, reset=True)
@@ -197,12 +235,13 @@ class Run:
                 self.activity.uploading(+1)
             try:
                 return self.client().upload_file(path, fields, content_type=checked.content_type,
-                                                 progress=progress, file=checked.file, replace=not new)
+                                                 progress=progress, file=checked.file, replace=not new,
+                                                 watch=watch)
             finally:
                 if self.activity is not None:
                     self.activity.uploading(-1)
 
-        answer = self.retrying(upload)
+        answer = self.safety.send(result, plan, upload)
         if answer.ticket_id:
             log.info("%s: sent; Flickr is processing it as ticket %s", path, answer.ticket_id)
             result.status, result.ticket_id = Status.PENDING, answer.ticket_id
@@ -312,6 +351,7 @@ class Run:
     def after(self, result: ReplaceResult) -> ReplaceResult:
         if result.status in (Status.REPLACED, Status.UPLOADED):
             self._account_changed = True
+        self.safety.finish(result)
         log.info("%s: %s%s", result.path, result.status.value, f" ({result.error.message})" if result.error else "")
         for exc in self.plugins.after_replace(result):
             log.warning("%s", exc)
@@ -335,7 +375,9 @@ def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata:
     options = run_options(config, plugins, async_=async_, wait=wait, dry_run=dry_run, photo_id=photo_id,
                           metadata=metadata, **settings)
     run = Run(options, plugins, progress=progress, on_wait=on_wait, activity=activity)
-    return stream_results(run, [str(p) for p in paths], options.jobs)
+    paths = [str(p) for p in paths]
+    run.prepare(paths)
+    return stream_results(run, paths, options.jobs)
 
 
 def replace(path: str, photo_id: str | None = None, metadata: Mapping[str, Any] | None = None, *,

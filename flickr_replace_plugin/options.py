@@ -23,6 +23,9 @@ class RunOptions:
     dry_run: bool = False
     photo_id: str | None = None   # the caller's id: wins over every source
     metadata: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    verify: bool = True           # check the target and the picture before sending (--no-verify)
+    force: bool = False           # send even a different-looking picture or unchanged bytes (--force)
+    command: str = "replace"      # what the journal calls this run: replace, upload, undo
 
     @property
     def jobs(self) -> int:
@@ -44,7 +47,8 @@ class RunOptions:
 def run_options(config: Config | None = None, plugins: "Plugins | None" = None, *,
                 env: Mapping[str, str] | None = None, async_: bool = True, wait: bool = True,
                 dry_run: bool = False, photo_id: str | int | None = None,
-                metadata: Mapping[str, Any] | None = None, **settings: Any) -> RunOptions:
+                metadata: Mapping[str, Any] | None = None, verify: bool = True, force: bool = False,
+                command: str = "replace", **settings: Any) -> RunOptions:
     """The options of one run. `config` is loaded from `env` (os.environ when None) unless given;
     `settings` are config keys (`jobs`, `timeout`, `record`, `retries`, `limit_rate`, ...)."""
     unknown = sorted(set(settings) - set(SETTINGS))
@@ -53,4 +57,5 @@ def run_options(config: Config | None = None, plugins: "Plugins | None" = None, 
     config = config if config is not None else load_config(env, plugins)
     return RunOptions(config.with_(**settings), async_=async_, wait=wait, dry_run=dry_run,
                       photo_id=None if photo_id is None else str(photo_id),
-                      metadata=MappingProxyType(dict(metadata or {})))
+                      metadata=MappingProxyType(dict(metadata or {})), verify=verify, force=force,
+                      command=command)

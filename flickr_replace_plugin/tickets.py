@@ -71,6 +71,7 @@ class TicketStore:
     def add(self, result: ReplaceResult) -> None:
         entry = result.to_dict()
         entry["saved_at"] = time.time()
+        entry["journal"] = result.extra.get("journal")  # its journal entry, completed by whoever finishes it
         self._update(lambda t: t.__setitem__(result.ticket_id, entry))
 
     def remove(self, *ticket_ids: str) -> None:
@@ -82,7 +83,9 @@ def result_from_saved(entry: dict[str, Any]) -> ReplaceResult:
     return ReplaceResult(
         path=str(entry.get("path")), photo_id=entry.get("photo_id"), source=entry.get("source"),
         status=Status.PENDING, ticket_id=entry.get("ticket_id"), attempts=int(entry.get("attempts") or 0),
-        bytes=entry.get("bytes"),
+        bytes=entry.get("bytes"), previous=entry.get("previous"), backup=entry.get("backup"),
+        sha256=entry.get("sha256"), warnings=list(entry.get("warnings") or []),
+        extra={"journal": entry["journal"]} if isinstance(entry.get("journal"), int) else {},
     )
 
 

@@ -64,10 +64,22 @@ def cli_env(sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def sample_photo(size: tuple[int, int], name: str = "astronaut"):
+    """A real photograph from scikit-image's bundled samples, cropped to `size`'s aspect and resized."""
+    from PIL import Image, ImageOps
+    import skimage.data
+
+    image = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+    return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
+
+
 @pytest.fixture
 def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
-    """Factory: make_jpeg(name="photo.jpg", size=(64, 48), directory=None) -> a real JPEG, new bytes each call."""
-    from PIL import Image
+    """Factory: make_jpeg(name="photo.jpg", size=(64, 48), directory=None) -> a real JPEG, new bytes each call.
+
+    Every call is one real photograph (scikit-image's astronaut) a little brighter than the last:
+    new bytes, the same picture, so a replace of one by another passes the same-picture check."""
+    from PIL import Image, ImageEnhance
 
     counter = itertools.count(1)
 
@@ -75,7 +87,7 @@ def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
         n = next(counter)
         path = Path(directory or tmp_path) / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        image = Image.new("RGB", size, ((n * 37) % 256, (n * 91) % 256, (n * 53) % 256))
+        image = ImageEnhance.Brightness(sample_photo(size)).enhance(0.9 + (n % 8) * 0.03)
         image.save(path, "JPEG", quality=85, comment=f"make_jpeg #{n}".encode())
         return path
 

@@ -42,7 +42,7 @@ class Item:
 
 @pytest.fixture
 def config(sandbox: Sandbox, tmp_path: Path) -> Config:
-    return Config(base_url=sandbox.base_url, state_dir=str(tmp_path / "state"), backoff=0.01, timeout=30,
+    return Config(base_url=sandbox.base_url, state_dir=str(tmp_path / "state"), backup_dir=str(tmp_path / "backups"), backoff=0.01, timeout=30,
                   calls_per_hour=1_000_000, **sandbox.credentials)
 
 

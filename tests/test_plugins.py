@@ -32,7 +32,7 @@ def samples(monkeypatch):
 
 @pytest.fixture
 def config(sandbox, tmp_path) -> Config:
-    return Config(base_url=sandbox.base_url, state_dir=str(tmp_path / "state"), backoff=0.01, timeout=30,
+    return Config(base_url=sandbox.base_url, state_dir=str(tmp_path / "state"), backup_dir=str(tmp_path / "backups"), backoff=0.01, timeout=30,
                   **sandbox.credentials)
 
 

@@ -18,7 +18,7 @@ from flickr_replace_plugin.errors import ConfigError
 
 @pytest.fixture
 def config(sandbox, tmp_path) -> Config:
-    return Config(base_url=sandbox.base_url, state_dir=str(tmp_path / "state"), backoff=0.01, timeout=30,
+    return Config(base_url=sandbox.base_url, state_dir=str(tmp_path / "state"), backup_dir=str(tmp_path / "backups"), backoff=0.01, timeout=30,
                   **sandbox.credentials)
 
 
@@ -61,7 +61,7 @@ def test_async_replace_waits_for_ticket_and_fetches_new_secrets(sandbox, config,
     assert isinstance(result.ticket_id, str) and "-" in result.ticket_id
     assert result.secret == sandbox.photo(pid).secret != old_secret
     assert replace_requests(sandbox)[0]["fields"]["async"] == "1"
-    assert sandbox.rest_calls("flickr.photos.getInfo") == 1
+    assert sandbox.rest_calls("flickr.photos.getInfo") == 2  # the target checked before; the new secrets after
 
 
 def test_utf8_file_name_survives_signing_and_multipart(sandbox, config, photo, tmp_path):
@@ -151,7 +151,8 @@ def test_file_over_the_account_limit_is_not_sent(tmp_path, make_jpeg):
     path = make_jpeg("big.jpg")
     with Sandbox(data_dir=tmp_path / "sb", port=0, max_bytes=path.stat().st_size - 1) as sb:
         pid = sb.add_photo(make_jpeg("old.jpg").read_bytes())
-        cfg = Config(base_url=sb.base_url, state_dir=str(tmp_path / "st"), **sb.credentials)
+        cfg = Config(base_url=sb.base_url, state_dir=str(tmp_path / "st"), backup_dir=str(tmp_path / "backups"),
+                     **sb.credentials)
         result = replace(str(path), photo_id=pid, config=cfg)
         assert result.error.code == 6 and result.attempts == 0
         assert not [r for r in sb.requests if r["path"].startswith("/services/replace")]
@@ -266,7 +267,7 @@ def test_record_writes_the_id_beside_the_file_for_the_next_export(sandbox, cli_e
     sidecar = Path(f"{path}.flickr.yaml")
     assert sidecar.exists() and pid in sidecar.read_text()
     assert sha(path) == before  # the image itself is never touched
-    again = cli(["replace", str(path), "--json"], cli_env)
+    again = cli(["replace", str(path), "--json", "--force"], cli_env)  # the same bytes: --force sends them
     assert json.loads(again.stdout)["source"] == f"sidecar:{sidecar.name}"
     assert sandbox.photo(pid).replacements == 2
 

@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     waiting.add_argument("--wait", dest="wait", action="store_true", default=True, help="wait for async tickets (default)")
     waiting.add_argument("--no-wait", dest="wait", action="store_false", help="report async uploads as pending at once; finish with `tickets`")
     r.add_argument("--dry-run", action="store_true", help="resolve and check every file, send nothing")
+    r.add_argument("--force", action="store_true", help="send even a picture unlike the photo's, or the same bytes again")
+    r.add_argument("--no-backup", action="store_true", help="don't download the photo's current original first")
+    r.add_argument("--no-verify", dest="verify", action="store_false", default=True,
+                   help="don't check the target and the picture first (saves API calls; one file per photo still holds)")
     r.add_argument("--json", action="store_true", help="one JSON object per path on stdout, nothing else")
     r.add_argument("--jobs", type=positive_int, default=None, metavar="N", help="replace N files at a time")
     r.add_argument("--timeout", type=seconds, default=None, metavar="S", help="seconds to wait for async tickets (default 600)")
@@ -94,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ..sandbox import add_arguments
 
     add_arguments(sb)
+    from .history import add_parsers
+
+    add_parsers(sub, common)
     sub.add_parser("demo", parents=[common], help="replace a sample photo on a built-in sandbox: no account needed")
     from .linkwatch import add_link_parser, add_watch_parser
 

@@ -6,28 +6,15 @@ import json
 from typing import Any, Callable
 
 from .env import Environment, ExitStatus
-from ..config import Config, load_config
+from .history import cmd_history, cmd_undo
 from .output import Printer
 from .redact import RedactingFilter
-from ..result import Status
+from .setup import setup as _setup, status_for as _status_for
 
 
 def run_command(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
     handler: Callable[..., int] = COMMANDS[args.command]
     return handler(args, env, redactor)
-
-
-def _setup(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> tuple[Config, Any]:
-    from ..plugins import get_plugins
-
-    plugins = get_plugins(args.plugin or (), env.env)
-    config = load_config(env.env, plugins)
-    redactor.add(config.api_secret, config.oauth_token_secret)
-    return config, plugins
-
-
-def _status_for(printer: Printer) -> ExitStatus:
-    return ExitStatus.FAILED if printer.counts.get(Status.FAILED.value) else ExitStatus.OK
 
 
 def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
@@ -42,7 +29,8 @@ def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingF
                                wait=args.wait, dry_run=args.dry_run, config=config, plugins=plugins,
                                progress=bar.bytes_sent, on_wait=bar.waiting, activity=bar, jobs=args.jobs,
                                timeout=args.timeout, retries=args.retries, limit_rate=args.limit_rate,
-                               record=args.record, upload_missing=args.upload_missing)
+                               record=args.record, upload_missing=args.upload_missing, verify=args.verify,
+                               force=args.force, backup=False if args.no_backup else None)
         _print_all(results, printer, bar)
     return _finish(args, env, printer)
 
@@ -226,4 +214,5 @@ def cmd_watch(args: argparse.Namespace, env: Environment, redactor: RedactingFil
 COMMANDS: dict[str, Callable[..., int]] = {
     "link": cmd_link, "watch": cmd_watch, "replace": cmd_replace, "resolve": cmd_resolve, "tickets": cmd_tickets, "auth": cmd_auth,
     "status": cmd_status, "plugins": cmd_plugins, "sandbox": cmd_sandbox, "demo": cmd_demo,
+    "history": cmd_history, "undo": cmd_undo,
 }

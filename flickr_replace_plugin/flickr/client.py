@@ -9,7 +9,7 @@ import contextlib
 import logging
 import os
 import secrets
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol
 from urllib.parse import urlencode
 
 import requests
@@ -24,6 +24,15 @@ log = logging.getLogger("flickr_replace.transport")
 USER_AGENT = f"flickr-replace/{__version__}"
 CONNECT_TIMEOUT = 15.0
 FORM = "application/x-www-form-urlencoded"
+DOWNLOAD_BLOCK = 1 << 20
+
+
+class ReadWatch(Protocol):
+    """Sees an upload's file: its descriptor when opened and closed, every block read in between."""
+
+    def opened(self, fd: int) -> None: ...
+    def update(self, block: bytes) -> None: ...
+    def closed(self, fd: int, read: int) -> None: ...
 
 
 def upload_timeout(size: int, minimum: float = 60.0) -> tuple[float, float]:
@@ -85,15 +94,21 @@ class FlickrClient:
             raise FlickrFailure(ResultError.network(f"{what}: connection failed ({_reason(exc)})")) from None
         except requests.RequestException as exc:
             raise FlickrFailure(ResultError.network(f"{what}: {type(exc).__name__}")) from None
-        log.debug("%s answered HTTP %s (%d bytes)", what, response.status_code, len(response.content))
+        if kwargs.get("stream"):  # read as it comes (a backup of hundreds of MB): never held whole
+            log.debug("%s answered HTTP %s (streamed)", what, response.status_code)
+        else:
+            log.debug("%s answered HTTP %s (%d bytes)", what, response.status_code, len(response.content))
         return response
 
     def upload_file(self, path: str, fields: Mapping[str, str], *, replace: bool = True,
                     content_type: str = "application/octet-stream",
-                    progress: Callable[[int], None] | None = None, file: BinaryIO | None = None) -> UploadAnswer:
+                    progress: Callable[[int], None] | None = None, file: BinaryIO | None = None,
+                    watch: "ReadWatch | None" = None) -> UploadAnswer:
         """One signed, streamed upload: the body is read from disk as it is sent, with a Content-Length.
 
         :param file: `path` already open (the caller's checks read it); sent from its start, left open.
+        :param watch: sees the open file before and after, and every block as it is read (hashing
+            the bytes sent without reading the file twice).
         """
         url = self.endpoints.replace if replace else self.endpoints.upload
         auth = Signed(self.sign_fields(url, fields))
@@ -103,11 +118,17 @@ class FlickrClient:
             # The size of what is open now, not of an earlier check: a file still being written
             # must not go out cut short under an old Content-Length.
             size = os.fstat(raw.fileno()).st_size
-            body = MultipartBody(fields, wire_name(path), ThrottledFile(raw, size, self.config.limit_rate, progress),
-                                 content_type)
-            response = self._send("POST", url, what="upload", data=body, auth=auth,
-                                  headers={"Content-Type": body.content_type},
-                                  timeout=upload_timeout(size, self.config.http_timeout))
+            if watch is not None:
+                watch.opened(raw.fileno())
+            sending = ThrottledFile(raw, size, self.config.limit_rate, progress, watch)
+            body = MultipartBody(fields, wire_name(path), sending, content_type)
+            try:
+                response = self._send("POST", url, what="upload", data=body, auth=auth,
+                                      headers={"Content-Type": body.content_type},
+                                      timeout=upload_timeout(size, self.config.http_timeout))
+            finally:
+                if watch is not None:
+                    watch.closed(raw.fileno(), sending.sent)
         return parse_upload(response.status_code, response.content)
 
     def rest(self, method: str, **params: str) -> dict:
@@ -127,6 +148,33 @@ class FlickrClient:
         photo = _member(self.rest("flickr.photos.getInfo", photo_id=photo_id), "photo")
         secret, original = photo.get("secret"), photo.get("originalsecret")
         return (str(secret) if secret else None), (str(original) if original else None)
+
+    def photo_info(self, photo_id: str) -> dict:
+        """flickr.photos.getInfo's `photo`, whole: owner, media, secrets, server, dates..."""
+        return _member(self.rest("flickr.photos.getInfo", photo_id=photo_id), "photo")
+
+    def download(self, url: str, into: BinaryIO, max_bytes: int | None = None) -> int:
+        """A static file (no API call) streamed into `into`; its size, checked against Content-Length.
+
+        Raises FlickrFailure for a network error, an HTTP error, a short body or one over `max_bytes`."""
+        response = self._send("GET", url, what="download", stream=True,
+                              timeout=(CONNECT_TIMEOUT, self.config.http_timeout))
+        with response:
+            if response.status_code != 200:
+                raise FlickrFailure(ResultError.network(f"download: HTTP {response.status_code}"))
+            written = 0
+            try:
+                for chunk in response.iter_content(DOWNLOAD_BLOCK):
+                    written += len(chunk)
+                    if max_bytes is not None and written > max_bytes:
+                        raise FlickrFailure(ResultError.network(f"download: more than {max_bytes} bytes"))
+                    into.write(chunk)
+            except requests.RequestException as exc:
+                raise FlickrFailure(ResultError.network(f"download: connection failed ({_reason(exc)})")) from None
+        expected = response.headers.get("Content-Length")
+        if expected is not None and expected.isdigit() and int(expected) != written:
+            raise FlickrFailure(ResultError.network(f"download: {written} of {expected} bytes arrived"))
+        return written
 
     def upload_status(self) -> dict:
         return _member(self.rest("flickr.people.getUploadStatus"), "user")

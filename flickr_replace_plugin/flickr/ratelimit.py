@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable
 
 log = logging.getLogger("flickr_replace.ratelimit")
 MAX_BLOCK = 1 << 20
@@ -42,8 +42,9 @@ class ThrottledFile:
     """A read-only file view that reports progress and, when asked, caps the bytes per second."""
 
     def __init__(self, raw: BinaryIO, size: int, rate: int | None = None,
-                 progress: Callable[[int], None] | None = None) -> None:
+                 progress: Callable[[int], None] | None = None, hasher: Any = None) -> None:
         self.raw = raw
+        self.hasher = hasher  # anything with update(bytes): sees every block as it is read
         self.size = size
         self.rate = rate
         self.progress = progress
@@ -59,6 +60,8 @@ class ThrottledFile:
         chunk = self.raw.read(n)
         if chunk:
             self.sent += len(chunk)
+            if self.hasher is not None:
+                self.hasher.update(chunk)
             if self.rate:
                 ahead = self.sent / self.rate - (time.monotonic() - self.start)
                 if ahead > 0:

@@ -28,7 +28,7 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 GRID = 96  # the digest: GRID x GRID luminance samples of the whole frame
 SAMPLE = 64  # windows are compared at SAMPLE x SAMPLE
@@ -72,15 +72,22 @@ class Comparison:
         return text
 
 
-def picture_of(source: str | os.PathLike[str] | bytes) -> Picture | None:
-    """The digest of a file or of image bytes; None when it cannot be decoded (never raises for bad data)."""
+def picture_of(source: str | os.PathLike[str] | bytes | BinaryIO) -> Picture | None:
+    """The digest of a file (a path, or one already open: read from its start) or of image bytes;
+    None when it cannot be decoded (never raises for bad data)."""
     try:
         from PIL import Image
     except ImportError:  # pragma: no cover - Pillow is a dependency; without it nothing is compared
         return None
     _register_heif()
     try:
-        fp: Any = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else os.fspath(source)
+        if isinstance(source, (bytes, bytearray)):
+            fp: Any = io.BytesIO(source)
+        elif hasattr(source, "read"):
+            fp = source
+            fp.seek(0)
+        else:
+            fp = os.fspath(source)
         with warnings.catch_warnings():  # Pillow's "corrupt EXIF" and the like: None already says it
             warnings.simplefilter("ignore")
             with Image.open(fp) as image:

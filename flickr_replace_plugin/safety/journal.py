@@ -1,0 +1,149 @@
+"""The journal: every replace, upload and undo, written before the bytes go out and completed after.
+
+SQLite in WAL mode with a busy timeout: several processes (a batch, a watcher, a host's export)
+write one at a time, and an entry committed before a kill is still there to read afterwards.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import closing, contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+FILENAME = "journal.sqlite"
+SENDING = "sending"  # the status of an entry whose upload has not been answered (yet, or ever)
+BUSY_MS = 30_000
+SENT_STATUSES = ("replaced", "uploaded", "pending")  # Flickr holds (or will hold) the bytes sent
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    path TEXT,
+    photo_id TEXT,
+    command TEXT NOT NULL,
+    status TEXT NOT NULL,
+    sha256 TEXT,
+    backup TEXT,
+    previous TEXT,
+    secret TEXT,
+    originalsecret TEXT,
+    bytes INTEGER,
+    finished TEXT
+);
+CREATE INDEX IF NOT EXISTS entries_photo ON entries (photo_id, id);
+"""
+FIELDS = ("time", "path", "photo_id", "status", "sha256", "backup", "previous", "secret", "originalsecret",
+          "command")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class Journal:
+    """One journal file; each call opens its own connection, so any thread or process may write."""
+
+    def __init__(self, state_dir: str | os.PathLike) -> None:
+        self.path = Path(state_dir) / FILENAME
+        self._ready = False
+
+    @contextmanager
+    def _connect(self, write: bool) -> Iterator[sqlite3.Connection]:
+        if not self._ready:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)) as db:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+            if not self._ready:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.executescript(_SCHEMA)
+                self._ready = True
+            db.execute("PRAGMA synchronous = FULL")
+            if write:  # one writer at a time, across processes: the lock is taken up front
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            else:
+                yield db
+
+    def begin(self, *, path: str | None, photo_id: str | None, command: str, sha256: str | None = None,
+              backup: str | None = None, previous: dict[str, Any] | None = None, size: int | None = None) -> int:
+        """The entry written before an upload: committed, so a killed run still shows it in flight."""
+        with self._connect(write=True) as db:
+            cursor = db.execute(
+                "INSERT INTO entries (time, path, photo_id, command, status, sha256, backup, previous, bytes)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (utc_now(), _absolute(path), photo_id, command, SENDING, sha256, backup,
+                 json.dumps(previous) if previous is not None else None, size))
+            return int(cursor.lastrowid)
+
+    def finish(self, entry: int, status: str, *, sha256: str | None = None, secret: str | None = None,
+               originalsecret: str | None = None, photo_id: str | None = None) -> None:
+        """Complete an entry with the outcome; `sha256` (when given) is of exactly the bytes sent, and
+        `photo_id` names a new photo's id once Flickr gave it."""
+        with self._connect(write=True) as db:
+            db.execute("UPDATE entries SET status = ?, sha256 = COALESCE(?, sha256), secret = ?,"
+                       " originalsecret = ?, photo_id = COALESCE(photo_id, ?), finished = ? WHERE id = ?",
+                       (status, sha256, secret, originalsecret, photo_id, utc_now(), entry))
+
+    def entries(self, keys: Iterable[str] = (), limit: int | None = None) -> list[dict[str, Any]]:
+        """Newest first; `keys` are photo ids or paths (an entry matching any of them is listed)."""
+        if not self.path.exists():
+            return []
+        where, args = _filter(list(keys))
+        sql = f"SELECT {', '.join(FIELDS)} FROM entries{where} ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        with self._connect(write=False) as db:
+            rows = db.execute(sql, args).fetchall()
+        return [_entry(row) for row in rows]
+
+    def last_sent(self, photo_id: str) -> dict[str, Any] | None:
+        """The newest entry whose bytes Flickr took for this photo (replace, upload or undo)."""
+        return self._newest(photo_id, "status IN (%s)" % ", ".join("?" * len(SENT_STATUSES)), SENT_STATUSES)
+
+    def last_backup(self, photo_id: str) -> dict[str, Any] | None:
+        """The backup taken before this tool's last send to the photo (an undo's own backup included,
+        so an undo can be undone)."""
+        return self._newest(photo_id, "backup IS NOT NULL AND status IN (%s)" % ", ".join("?" * len(SENT_STATUSES)),
+                            SENT_STATUSES)
+
+    def _newest(self, photo_id: str, clause: str, args: Iterable[Any]) -> dict[str, Any] | None:
+        if not self.path.exists():
+            return None
+        with self._connect(write=False) as db:
+            row = db.execute(f"SELECT {', '.join(FIELDS)}, bytes FROM entries WHERE photo_id = ? AND {clause}"
+                             " ORDER BY id DESC LIMIT 1", [photo_id, *args]).fetchone()
+        return {**_entry(row[:-1]), "bytes": row[-1]} if row else None
+
+
+def _absolute(path: str | None) -> str | None:
+    """Paths are kept absolute: history asked from another folder still finds them."""
+    return os.path.abspath(path) if path else None
+
+
+def _filter(keys: list[str]) -> tuple[str, list[Any]]:
+    if not keys:
+        return "", []
+    clauses, args = [], []
+    for key in keys:
+        if key.isdigit():  # a photo id, or a file named only with digits
+            clauses.append("photo_id = ? OR path = ?")
+            args += [key, _absolute(key)]
+        else:
+            clauses.append("path = ?")
+            args.append(_absolute(key))
+    return " WHERE " + " OR ".join(f"({c})" for c in clauses), args
+
+
+def _entry(row: tuple) -> dict[str, Any]:
+    entry = dict(zip(FIELDS, row))
+    entry["previous"] = json.loads(entry["previous"]) if entry["previous"] else None
+    return entry

@@ -1,0 +1,60 @@
+"""Check 3: the file's picture against the photo's current image on Flickr (a small size, fetched
+from its static address: no API call). A different picture is refused; one that cannot be
+decoded (here or there) only gets a warning."""
+from __future__ import annotations
+
+import io
+import logging
+from typing import BinaryIO, Callable
+
+from ..result import ResultError
+from .targets import PhotoInfo
+
+log = logging.getLogger("flickr_replace.safety")
+# Small 320, else the thumbnail (always there: Flickr lists no size larger than the original).
+SIZES = ("n", "t")
+MAX_SMALL_BYTES = 4 << 20
+
+
+def same_picture(path: str, file: BinaryIO, info: PhotoInfo, base_url: str | None, download: Callable[..., int],
+                 warnings: list[str], *, force: bool) -> ResultError | None:
+    """`not_similar` for a different picture (unless `force`); notes in `warnings` otherwise."""
+    try:
+        from .picture import compare, picture_of
+    except ImportError:  # the comparison module is not installed with this build: nothing to compare
+        return None
+    ours = picture_of(file)
+    if ours is None:
+        warnings.append(f"the picture in {path} could not be decoded, so it was not compared with "
+                        f"photo {info.photo_id}'s current image: check the id before relying on it")
+        return None
+    theirs = picture_of(_fetch_small(info, base_url, download) or b"")
+    if theirs is None:
+        warnings.append(f"photo {info.photo_id}'s current image on Flickr could not be fetched or decoded, "
+                        "so the pictures were not compared")
+        return None
+    verdict = compare(ours, theirs)
+    if verdict.aspect_changed:
+        warnings.append(f"the aspect ratio changed ({theirs.width}x{theirs.height} on Flickr, {ours.width}x"
+                        f"{ours.height} here): Flickr notes and people tags on the photo may move")
+    if verdict.similar:
+        return None
+    if force:
+        warnings.append(f"--force: replaced although the pictures differ ({verdict.describe()})")
+        return None
+    return ResultError.refusal("not_similar", f"{path} does not look like photo {info.photo_id}'s current image "
+                               f"({verdict.describe()}): check the id; --force replaces it anyway")
+
+
+def _fetch_small(info: PhotoInfo, base_url: str | None, download: Callable[..., int]) -> bytes | None:
+    for suffix in SIZES:
+        url = info.static_url(base_url, suffix)
+        if url is None:
+            return None
+        buffer = io.BytesIO()
+        try:
+            download(url, buffer, MAX_SMALL_BYTES)
+            return buffer.getvalue()
+        except Exception as exc:  # FlickrFailure (network, 404): try the next size
+            log.debug("could not fetch %s: %s", url, getattr(getattr(exc, "error", None), "message", exc))
+    return None
