@@ -18,7 +18,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     h.add_argument("--json", action="store_true", help="one JSON object per entry")
     h.add_argument("--limit", type=positive_int, default=None, metavar="N", help="the newest N entries")
     u = sub.add_parser("undo", parents=[common], help="put back each photo's original from before this tool's last replace")
-    u.add_argument("photo_ids", nargs="+", metavar="PHOTO_ID")
+    u.add_argument("photo_ids", nargs="+", metavar="PHOTO_ID", help="the photos to put back, as history shows them")
     u.add_argument("--json", action="store_true", help="one JSON object per photo id, as replace prints")
 
 
