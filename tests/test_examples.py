@@ -109,7 +109,7 @@ def test_lightroom_export_action_replaces_every_exported_file(sandbox, user_env,
     script.parent.mkdir()
     script.write_text(recipe("lightroom"))
     script.chmod(0o755)
-    ids = [sandbox.add_photo(make_jpeg(f"old{i}.jpg").read_bytes()) for i in range(2)]
+    ids = [sandbox.add_photo(jpeg(xmp=subject_xmp("harbour"))) for _ in range(2)]  # the same picture as the exports
     exports = []
     for i, pid in enumerate(ids):  # Lightroom writes the catalog's keywords into each export
         exports.append(tmp_path / "export" / f"Lightroom export {i}.jpg")
