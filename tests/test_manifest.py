@@ -90,6 +90,12 @@ def test_commands_and_options_match_the_parser():
         assert declared["summary"], name
         assert declared["arguments"] == positionals(sub), name
         check_options(name, {**MANIFEST["global_options"], **declared["options"]}, options(sub))
+        nested = subcommands(sub) if any(isinstance(a, argparse._SubParsersAction) for a in sub._actions) else {}
+        assert list(declared.get("subcommands", {})) == list(nested), name
+        for inner, parser in nested.items():
+            entry = declared["subcommands"][inner]
+            assert entry["summary"] and entry["arguments"] == positionals(parser), f"{name} {inner}"
+            check_options(f"{name} {inner}", {**MANIFEST["global_options"], **entry["options"]}, options(parser))
 
 
 def test_config_keys_are_the_config_fields():

@@ -106,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_link_parser(sub, common)
     add_watch_parser(sub, common)
+
+    from .hosts import add_parser as add_hosts
+
+    add_hosts(sub, common)
     return p
 
 

@@ -211,8 +211,15 @@ def cmd_watch(args: argparse.Namespace, env: Environment, redactor: RedactingFil
     return _status_for(printer)
 
 
+def cmd_hosts(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from .hosts import cmd_hosts as hosts
+
+    return hosts(args, env)
+
+
 COMMANDS: dict[str, Callable[..., int]] = {
     "link": cmd_link, "watch": cmd_watch, "replace": cmd_replace, "resolve": cmd_resolve, "tickets": cmd_tickets, "auth": cmd_auth,
     "status": cmd_status, "plugins": cmd_plugins, "sandbox": cmd_sandbox, "demo": cmd_demo,
     "history": cmd_history, "undo": cmd_undo,
+    "hosts": cmd_hosts,
 }
