@@ -54,12 +54,32 @@ class UserDirs:
         return cls(config_file, state, cache, data)
 
 
+_noted_windows_modes = False
+
+
+def _permissions_checkable(path: Path) -> bool:
+    """Windows reports 0o666 for every file (its ACLs are not mode bits), so a refusal there could
+    never be fixed: the check is skipped, with a note once per process."""
+    global _noted_windows_modes
+    if os.name != "nt":
+        return True
+    if not _noted_windows_modes:
+        _noted_windows_modes = True
+        import logging
+
+        logging.getLogger("flickr_replace.config").info(
+            "not checking who can read %s: Windows keeps that in the file's ACL (your user profile "
+            "folder is private by default)", path)
+    return False
+
+
 def _platform_dirs(env: Mapping[str, str]) -> tuple[Path, Path, Path, Path]:
     """(config, state, cache, data) dirs as platformdirs names them, read from `env` alone."""
     if sys.platform == "win32":  # known-folder API, not the environment
         import platformdirs
 
-        return tuple(Path(getattr(platformdirs, f"user_{kind}_dir")(APP))  # type: ignore[return-value]
+        # appauthor=False: AppData\Local\flickr-replace, not ...\flickr-replace\flickr-replace
+        return tuple(Path(getattr(platformdirs, f"user_{kind}_dir")(APP, appauthor=False))  # type: ignore[return-value]
                      for kind in ("config", "state", "cache", "data"))
     home = Path(env["HOME"]) if env.get("HOME") else Path.home()
     if sys.platform == "darwin":
@@ -310,7 +330,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     unknown = sorted(str(k) for k in data if k not in SETTINGS)
     if unknown:
         raise ConfigError(f"config file {path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(SETTINGS)}")
-    if any(data.get(k) for k in SECRET_KEYS) and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if any(data.get(k) for k in SECRET_KEYS) and _permissions_checkable(path) and \
+            st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"config file {path} holds secrets and is readable by others; fix it with: chmod 600 {path}")
     return data
 

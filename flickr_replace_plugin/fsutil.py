@@ -17,7 +17,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, mode: int = 0o600) 
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        os.fchmod(fd, mode)
+        set_mode(tmp, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
@@ -29,6 +29,16 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, mode: int = 0o600) 
         except OSError:
             pass
         raise
+
+
+def set_mode(path: str | os.PathLike, mode: int) -> None:
+    """chmod by path (os.fchmod is missing on Windows before Python 3.13); Windows keeps only the
+    read-only bit, and a file system that cannot take modes at all is not an error."""
+    try:
+        os.chmod(path, mode)
+    except (NotImplementedError, PermissionError):
+        if os.name != "nt":
+            raise
 
 
 def read_capped(path: str | os.PathLike, limit: int) -> bytes | None:
@@ -46,16 +56,9 @@ def read_capped(path: str | os.PathLike, limit: int) -> bytes | None:
 
 @contextmanager
 def file_lock(path: str | os.PathLike) -> Iterator[None]:
-    """An exclusive advisory lock on `path` across processes (none where the OS has no flock)."""
-    try:
-        import fcntl
-    except ImportError:
-        yield
-        return
+    """An exclusive lock on `path` across processes, on every OS (filelock: flock or msvcrt)."""
+    from filelock import FileLock
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with FileLock(os.fspath(path)):  # an empty file: its mode guards nothing
         yield
-    finally:
-        os.close(fd)
