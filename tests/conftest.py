@@ -79,7 +79,7 @@ def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
 
     Every call is one real photograph (scikit-image's astronaut) a little brighter than the last:
     new bytes, the same picture, so a replace of one by another passes the same-picture check."""
-    from PIL import Image, ImageEnhance
+    from PIL import ImageEnhance
 
     counter = itertools.count(1)
 
