@@ -149,7 +149,7 @@ def test_cli_hostile_names_reach_flickr_replace_as_plain_arguments(dt, sandbox, 
     assert_not_pwned(tmp_path)
 
 
-def test_cli_flickr_error_is_reported_with_its_message(dt, sandbox, make_jpeg, tmp_path):
+def test_cli_unknown_photo_is_refused_before_sending_with_its_message(dt, sandbox, make_jpeg, tmp_path):
     source = make_jpeg("IMG_0004.jpg")
     Path(f"{source}.xmp").write_text(xmp_with_subjects("flickr:id=999999"))
     set_prefs(dt)  # no preference: found on PATH
@@ -157,7 +157,9 @@ def test_cli_flickr_error_is_reported_with_its_message(dt, sandbox, make_jpeg, t
 
     proc = run_cli(dt, source, tmp_path / "export.jpg")
 
-    assert "Flickr: IMG_0004.jpg failed photo 999999 (id from darktable tag): Photo not found" in proc.stdout
+    assert ("Flickr: IMG_0004.jpg failed photo 999999 (id from darktable tag): photo 999999 is not on Flickr"
+            in proc.stdout)
+    assert not [r for r in sandbox.requests if r["path"].startswith("/services/replace")]  # checked, not sent
 
 
 def test_cli_configuration_error_is_reported_from_stderr(dt, sandbox, pid, make_jpeg, tmp_path):
