@@ -125,8 +125,9 @@ class Journal:
 
 
 def _absolute(path: str | None) -> str | None:
-    """Paths are kept absolute: history asked from another folder still finds them."""
-    return os.path.abspath(path) if path else None
+    """Paths are kept absolute (history asked from another folder still finds them) and as text
+    SQLite can hold: a name that is not UTF-8 keeps its odd bytes as backslash escapes."""
+    return os.fsencode(os.path.abspath(path)).decode("utf-8", "backslashreplace") if path else None
 
 
 def _filter(keys: list[str]) -> tuple[str, list[Any]]:
