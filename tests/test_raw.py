@@ -150,6 +150,12 @@ def test_replace_refuses_every_raw_and_sends_nothing(sandbox, config, make_jpeg,
     assert "(CR2)" in results[str(paths[list(RAWS).index("CR2")])].error.message
     assert "(DNG)" in results[str(paths[0])].error.message
     assert not [r for r in sandbox.requests if r["path"].startswith("/services/replace")]
+    tiff_export = tmp_path / "export.tif"  # a plain TIFF export with camera EXIF is not a raw: it is sent
+    tiff_export.write_bytes(EXPORTS["RGB, LZW, camera EXIF"])
+    [tiff] = replace_many([str(tiff_export)], photo_id=pid, config=config, force=True,  # not the same picture
+                          backup=False)
+    sent = [r for r in sandbox.requests if r["path"].startswith("/services/replace")]
+    assert [r["photo_filename"] for r in sent] == ["export.tif"] and tiff.status.value in ("replaced", "pending")
 
 
 def test_cli_json_carries_the_reason(cli_env, sandbox, make_jpeg, tmp_path):
