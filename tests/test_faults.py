@@ -192,10 +192,12 @@ def test_check_tickets_never_answering_leaves_the_ticket_pending_and_saved(sandb
 
 def test_sandbox_restarted_in_the_middle_of_a_batch(sandbox, config, items):
     batch = items(sandbox, 8)
-    sandbox.faults.push("slow", count=8, scope="replace", seconds=0.2)  # spread the uploads over the restart
+    sandbox.faults.push("slow", count=8, scope="replace", seconds=0.5)  # spread the uploads over the restart
 
     def restart() -> None:
-        time.sleep(0.3)
+        # An upload is held in its slow fault (its connection open) when the server stops: the
+        # restart always lands mid-upload, whatever checks ran before it and however busy the machine.
+        wait_until(lambda: sandbox.faults.applied["slow"] >= 1, what="an upload in flight")
         sandbox.stop()  # cuts open connections, as a restarting server does
         time.sleep(0.8)
         sandbox.start()

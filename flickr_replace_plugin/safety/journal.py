@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,6 +50,7 @@ class Journal:
     def __init__(self, state_dir: str | os.PathLike) -> None:
         self.path = Path(state_dir) / FILENAME
         self._ready = False
+        self._setup_lock = threading.Lock()
 
     @contextmanager
     def _connect(self, write: bool) -> Iterator[sqlite3.Connection]:
@@ -56,10 +58,11 @@ class Journal:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)) as db:
             db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-            if not self._ready:
-                db.execute("PRAGMA journal_mode = WAL")
-                db.executescript(_SCHEMA)
-                self._ready = True
+            with self._setup_lock:  # two workers switching the file to WAL at once: "database is locked"
+                if not self._ready:
+                    db.execute("PRAGMA journal_mode = WAL")
+                    db.executescript(_SCHEMA)
+                    self._ready = True
             db.execute("PRAGMA synchronous = FULL")
             if write:  # one writer at a time, across processes: the lock is taken up front
                 db.execute("BEGIN IMMEDIATE")
