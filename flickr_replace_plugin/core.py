@@ -376,8 +376,7 @@ def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata:
                           metadata=metadata, **settings)
     run = Run(options, plugins, progress=progress, on_wait=on_wait, activity=activity)
     paths = [str(p) for p in paths]
-    run.prepare(paths)
-    return stream_results(run, paths, options.jobs)
+    return stream_results(run, paths, options.jobs)  # looks at every path first (Run.prepare)
 
 
 def replace(path: str, photo_id: str | None = None, metadata: Mapping[str, Any] | None = None, *,

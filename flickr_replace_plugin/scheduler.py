@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
+import collections
 import logging
-import queue
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from .flickr.responses import TicketState
+from .interrupts import INTERRUPTS
 from .result import Origin, ReplaceResult, ResultError, Status
 from .tickets import TicketPoller, TicketStore
 
@@ -25,6 +27,7 @@ class Batch(Protocol):
     def wait(self) -> bool: ...
     @property
     def timeout(self) -> float: ...
+    def prepare(self, paths: list[str]) -> None: ...
     def upload(self, path: str) -> ReplaceResult: ...
     def check_tickets(self, ticket_ids: list[str]) -> dict: ...
     def finish_ticket(self, result: ReplaceResult, state: TicketState | None, started: float) -> ReplaceResult: ...
@@ -48,7 +51,8 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
     An interruption (Ctrl-C, SIGTERM) first hands over every result already known, pending
     ones included (their tickets stay saved for `flickr-replace tickets`), then propagates.
     """
-    done: "queue.Queue[Future[Step]]" = queue.Queue()
+    paths = list(paths)
+    done = Finished()
     poller = TicketPoller(check=run.check_tickets, timeout=run.timeout)
     outstanding = 0
     handed_over: list[str] = []  # final tickets the consumer has taken, unsaved in one write
@@ -74,6 +78,17 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
         return Step(run.finish_ticket(step.result, state, step.started), step.started, polled=True)
 
     try:
+        run.prepare(paths)
+    except BaseException as exc:  # interrupted while looking at the files: none was sent
+        uploads.shutdown(wait=False)
+        finishers.shutdown(wait=False)
+        if not isinstance(exc, Exception):
+            for path in paths:
+                yield _handed_on(run, _not_started(path), [])
+        run.close()
+        raise
+    polling: dict[str, ReplaceResult] = {}  # tickets of the poll round being handed to finishers
+    try:
         for path in paths:
             submit(uploads, upload, path)
         for result in resumed:
@@ -81,28 +96,35 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
         while outstanding or poller:
             if handed_over and done.empty():
                 _unsave(run, handed_over)
-            try:
-                future = done.get(timeout=min(poller.seconds_until_due(), 3600.0))
-            except queue.Empty:
+            if not done.wait(min(poller.seconds_until_due(), 3600.0)):
+                polling = {tid: w.result for tid, w in poller.waiting.items()}
                 for result, state, started in poller.poll():
                     finishing[result.ticket_id] = dataclasses.replace(result)
                     submit(finishers, finish, Step(result, started), state)
+                polling = {}
                 continue
-            outstanding -= 1
-            uploading.pop(future, None)
-            step = future.result()
-            result = step.result
-            finishing.pop(result.ticket_id or "", None)
-            if result.status is Status.PENDING and result.ticket_id and run.wait and not step.polled:
-                poller.add(result, started=step.started)
-                continue
-            yield from _hand_over(run, result, handed_over)
+            # From taking a result to its consumer having it, a signal waits (the consumer's
+            # printing of it included), so no result is ever taken and then dropped.
+            INTERRUPTS.hold()
+            try:
+                future = done.take()
+                step = future.result()
+                outstanding -= 1
+                uploading.pop(future, None)
+                finishing.pop(step.result.ticket_id or "", None)
+                if step.result.status is Status.PENDING and step.result.ticket_id and run.wait and not step.polled:
+                    poller.add(step.result, started=step.started)
+                    continue
+                yield _handed_on(run, step.result, handed_over)
+            finally:
+                INTERRUPTS.release()
     except BaseException as exc:
         if isinstance(exc, (Exception, GeneratorExit)):
             raise
         uploads.shutdown(wait=False, cancel_futures=True)  # what has not started never will
-        completed = _completed(done)
-        known = [f.result().result for f in completed]
+        completed = done.drain()
+        known = [r for tid, r in polling.items() if tid not in poller.waiting and tid not in finishing]
+        known += [f.result().result for f in completed]
         for future in completed:
             uploading.pop(future, None)
         for result in known:
@@ -110,7 +132,7 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
         known += [w.result for w in poller.waiting.values()] + list(finishing.values())
         known += [_cut_off(path, future) for future, path in uploading.items()]
         for result in known:
-            yield from _hand_over(run, result, handed_over)
+            yield _handed_on(run, result, handed_over)
         raise
     finally:
         for pool in (uploads, finishers):
@@ -119,13 +141,17 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
         run.close()
 
 
+def _not_started(path: str) -> ReplaceResult:
+    result = ReplaceResult(path=path, status=Status.SKIPPED)
+    result.error = ResultError.refusal("interrupted", "not started: the run was interrupted "
+                                                      "(run the command again for this file)")
+    return result
+
+
 def _cut_off(path: str, future: "Future[Step]") -> ReplaceResult:
     """An upload the interruption reached: never started (`skipped`), or stopped mid-way (`failed`)."""
     if future.cancelled():
-        result = ReplaceResult(path=path, status=Status.SKIPPED)
-        result.error = ResultError.refusal("interrupted", "not started: the run was interrupted "
-                                                          "(run the command again for this file)")
-        return result
+        return _not_started(path)
     if future.done() and future.exception() is None:  # it finished as the interruption came
         return future.result().result
     # Unknown whether Flickr got the whole file; it keeps the old image or the new one whole.
@@ -134,11 +160,13 @@ def _cut_off(path: str, future: "Future[Step]") -> ReplaceResult:
         "(run the command again for this file)", Origin.NETWORK, retryable=True, reason="interrupted"))
 
 
-def _hand_over(run: Batch, result: ReplaceResult, handed_over: list[str]) -> Iterator[ReplaceResult]:
-    """Yield a result; its ticket leaves the saved list only once the consumer has taken it."""
-    yield run.after(result)
+def _handed_on(run: Batch, result: ReplaceResult, handed_over: list[str]) -> ReplaceResult:
+    """A result ready to give (its `after_replace` hooks run); a final ticket's entry is unsaved
+    once it has been given (yielding it gives it: the consumer has it whatever it does next)."""
+    result = run.after(result)
     if result.ticket_id and result.status is not Status.PENDING:
         handed_over.append(result.ticket_id)
+    return result
 
 
 def _unsave(run: Batch, ticket_ids: list[str]) -> None:
@@ -149,13 +177,33 @@ def _unsave(run: Batch, ticket_ids: list[str]) -> None:
     ticket_ids.clear()
 
 
-def _completed(done: "queue.Queue[Future[Step]]") -> list["Future[Step]"]:
-    """The finished futures still queued, without waiting for running ones."""
-    futures = []
-    while True:
-        try:
-            future = done.get_nowait()
-        except queue.Empty:
-            return futures
-        if not future.cancelled() and future.exception() is None:
-            futures.append(future)
+class Finished:
+    """The workers' finished futures, in order. Waiting and taking are apart, so that an
+    interruption can land during the wait but never between taking a future and handing it on."""
+
+    def __init__(self) -> None:
+        self._ready: collections.deque[Future[Step]] = collections.deque()
+        self._cond = threading.Condition()
+
+    def put(self, future: "Future[Step]") -> None:
+        with self._cond:
+            self._ready.append(future)
+            self._cond.notify()
+
+    def empty(self) -> bool:
+        return not self._ready
+
+    def wait(self, timeout: float) -> bool:
+        """True once a future is ready; False after `timeout` seconds with none."""
+        with self._cond:
+            return self._cond.wait_for(lambda: bool(self._ready), timeout)
+
+    def take(self) -> "Future[Step]":
+        with self._cond:
+            return self._ready.popleft()
+
+    def drain(self) -> list["Future[Step]"]:
+        """The finished futures still here that hold a result, without waiting for running ones."""
+        with self._cond:
+            futures, self._ready = list(self._ready), collections.deque()
+        return [f for f in futures if not f.cancelled() and f.exception() is None]

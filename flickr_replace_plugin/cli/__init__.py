@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any, Sequence
@@ -140,17 +139,18 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         return exc.code if isinstance(exc.code, int) else ExitStatus.USAGE
     from .redact import logging_to
 
-    previous = signal.getsignal(signal.SIGTERM)
+    from ..interrupts import INTERRUPTS
+
+    previous: dict[int, Any] = {}
     if environment is None:
-        signal.signal(signal.SIGTERM, _raise_terminated)
+        previous = INTERRUPTS.install()
         if hasattr(sys.stdout, "reconfigure"):  # file names that are not UTF-8 print as their bytes, like ls
             sys.stdout.reconfigure(errors="surrogateescape")
     try:
         with logging_to(env.stderr, args.verbose) as redactor:
             return _run(args, env, redactor)
     finally:
-        if environment is None:
-            signal.signal(signal.SIGTERM, previous)
+        INTERRUPTS.restore(previous)
 
 
 def _run(args: argparse.Namespace, env: Environment, redactor: Any) -> int:
@@ -179,10 +179,6 @@ def _run(args: argparse.Namespace, env: Environment, redactor: Any) -> int:
         env.stderr.write(f"flickr-replace: unexpected {type(exc).__name__}: {redactor.redact(first)}"
                          " (run again with -vv for the details)\n")
         return ExitStatus.FAILED
-
-
-def _raise_terminated(signum: int, frame: Any) -> None:
-    raise Terminated()
 
 
 def run() -> None:

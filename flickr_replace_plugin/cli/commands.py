@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from typing import Any, Callable
 
-from .env import Environment, ExitStatus
+from .env import Environment, ExitStatus, Terminated
 from .history import cmd_history, cmd_undo
 from .output import Printer
 from .redact import RedactingFilter
@@ -40,10 +41,28 @@ def _shows_progress(args: argparse.Namespace) -> bool:
 
 
 def _print_all(results: Any, printer: Printer, bar: Any) -> None:
-    for result in results:
-        bar.clear()
-        printer.result(result)
-        bar.file_done(had_ticket=bool(result.ticket_id))
+    """Print each result as it comes. An interruption that lands here, outside the batch (a reader
+    that stopped reading holds the printing), is handed to the batch, which then gives every
+    result it knows before it stops."""
+    from ..interrupts import INTERRUPTS
+
+    results = iter(results)
+    step: Callable[[], Any] = results.__next__
+    while True:
+        try:
+            result = step()
+        except StopIteration:
+            return
+        step = results.__next__
+        try:
+            with INTERRUPTS.waiting():
+                bar.clear()
+                printer.result(result)
+                bar.file_done(had_ticket=bool(result.ticket_id))
+        except (KeyboardInterrupt, Terminated) as exc:
+            if not hasattr(results, "throw"):
+                raise
+            step = functools.partial(results.throw, exc)  # the batch's own handler runs, then re-raises
 
 
 def _finish(args: argparse.Namespace, env: Environment, printer: Printer) -> int:

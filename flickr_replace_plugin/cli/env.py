@@ -7,6 +7,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO, Mapping
 
+from ..interrupts import Terminated  # re-exported: the CLI's name for it
+
+__all__ = ["Environment", "ExitStatus", "Terminated"]
+
 
 class ExitStatus(enum.IntEnum):
     OK = 0
@@ -24,7 +28,3 @@ class Environment:
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so results known so far are still printed."""

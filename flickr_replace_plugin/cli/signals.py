@@ -6,7 +6,7 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Iterator, Protocol
 
-from .env import Terminated
+from ..interrupts import exception_for
 
 
 class Keeper(Protocol):
@@ -22,7 +22,7 @@ def kept_signals(keeper: Keeper) -> Iterator[None]:
         return
 
     def handler(signum: int, frame: Any) -> None:
-        exc: BaseException = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        exc = exception_for(signum)
         keeper.set(exc)
         raise exc
 
