@@ -81,9 +81,19 @@ def test_backup_holds_the_previous_original_and_getinfo_and_the_result_says_so(s
     assert [p.name for p in backup.parent.iterdir() if p.name.startswith(".")] == []  # no temp file left
 
 
+def test_a_backup_cut_off_once_is_fetched_again_whole(sandbox, config, photo, tmp_path):
+    path, pid, original = photo
+    sandbox.faults.push("truncate", count=3)  # the small image (both sizes), then the original's first try
+    result = replace(str(path), photo_id=pid, config=config)
+    assert result.status.value == "replaced", result.error
+    assert Path(result.backup).read_bytes() == original  # whole, not a first half and then the rest
+    assert sandbox.faults.applied["truncate"] == 3
+
+
 def test_a_backup_that_cannot_be_saved_whole_stops_the_replace(sandbox, config, photo, tmp_path):
     path, pid, original = photo
-    sandbox.faults.push("truncate", count=3)  # the small image (both sizes) and the original: all cut short
+    # the small image (both sizes), then the original on every attempt: all cut short
+    sandbox.faults.push("truncate", count=2 + config.retries)
     result = replace(str(path), photo_id=pid, config=config)
     assert reason(result) == "backup_failed" and "--no-backup" in result.error.message
     assert uploads(sandbox) == [] and sandbox.photo_bytes(pid) == original

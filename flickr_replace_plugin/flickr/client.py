@@ -6,6 +6,7 @@ Transport errors become FlickrFailure values in one place (`_send`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
@@ -160,8 +161,9 @@ class FlickrClient:
         response = self._send("GET", url, what="download", stream=True,
                               timeout=(CONNECT_TIMEOUT, self.config.http_timeout))
         with response:
-            if response.status_code != 200:
-                raise FlickrFailure(ResultError.network(f"download: HTTP {response.status_code}"))
+            if response.status_code != 200:  # 5xx and 429 pass; a 404 stays a 404
+                raise FlickrFailure(dataclasses.replace(ResultError.network(f"download: HTTP {response.status_code}"),
+                                                        retryable=_temporary(response.status_code)))
             written = 0
             try:
                 for chunk in response.iter_content(DOWNLOAD_BLOCK):
@@ -262,6 +264,10 @@ class MultipartBody:
 def _quote(value: str) -> str:
     """A form-data name or file name in quotes, escaped as browsers and urllib3 do (HTML5)."""
     return value.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _temporary(status: int) -> bool:
+    return status >= 500 or status == 429
 
 
 def _member(data: dict, key: str) -> dict:

@@ -91,7 +91,7 @@ class Safety:
             return None
         if not self.dry_run and self.backup and plan.info is not None:
             try:
-                result.backup = str(save_backup(plan.info, self.backup_dir, self.base_url, self._download))
+                result.backup = str(save_backup(plan.info, self.backup_dir, self.base_url, self._download_whole))
             except BackupFailed as exc:
                 result.fail(exc.error)
                 return None
@@ -128,6 +128,16 @@ class Safety:
 
     def _download(self, url: str, into: Any, max_bytes: int | None = None) -> int:
         return self.client().download(url, into, max_bytes)
+
+    def _download_whole(self, url: str, into: Any, max_bytes: int | None = None) -> int:
+        """The backup's download, retried as API calls are (a connection dropped mid-way is
+        temporary): each attempt starts the file afresh, so a backup is never two halves."""
+        def attempt() -> int:
+            into.seek(0)
+            into.truncate()
+            return self._download(url, into, max_bytes)
+
+        return self.retrying(attempt)
 
     # -- during ---------------------------------------------------------------------------------
     def send(self, result: ReplaceResult, plan: Plan, upload: Upload) -> UploadAnswer:
