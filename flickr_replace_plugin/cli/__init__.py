@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
                             help="no progress bar on stderr, even on a terminal")
         parser.add_argument("--plugin", action="append", default=default(None), metavar="MODULE",
                             help="load a plugin module (repeatable)")
+        parser.add_argument("--config", default=default(None), metavar="FILE",
+                            help="read settings from FILE instead of FLICKR_REPLACE_CONFIG or the default "
+                                 "(`flickr-replace paths` shows it); it must exist, but for `auth`, which writes it")
         return parser
 
     common = shared(top=False)
@@ -88,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-wait", dest="wait", action="store_false", default=True, help="ask once, don't wait")
     t.add_argument("--timeout", type=seconds, default=None, metavar="S", help="seconds to wait for the tickets")
 
-    sub.add_parser("auth", parents=[common], help="authorise this tool for your Flickr account ('write')")
+    from .tokenimport import add_auth_parser
+
+    add_auth_parser(sub, common)
     st = sub.add_parser("status", parents=[common], help="your Flickr upload limits")
     st.add_argument("--json", action="store_true", help="flickr.people.getUploadStatus's user object")
     sub.add_parser("plugins", parents=[common], help="list loaded plugins and where they come from")
@@ -109,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .hosts import add_parser as add_hosts
 
     add_hosts(sub, common)
+    from .paths import add_parser as add_paths
+    from .completion import add_parser as add_completion
+
+    add_paths(sub, common)
+    add_completion(sub, common, root=p)
     return p
 
 
@@ -159,6 +169,10 @@ def _run(args: argparse.Namespace, env: Environment, redactor: Any) -> int:
     from ..errors import ConfigError
 
     try:
+        if args.config:
+            from .setup import with_named_config
+
+            env = with_named_config(args, env)
         return int(run_command(args, env, redactor))
     except ConfigError as exc:
         env.stderr.write(f"flickr-replace: {redactor.redact(str(exc))}\n")

@@ -76,15 +76,10 @@ def _authorize(config: Config, env: Environment, redactor: RedactingFilter) -> i
     import requests
     from requests_oauthlib import OAuth1Session
 
-    api_key, api_secret = config.api_key, config.api_secret
-    if not (api_key and api_secret):
-        env.stderr.write("An API key and secret come from Flickr's App Garden: https://www.flickr.com/services/apps/create/\n")
-        api_key = api_key or _ask(env, "API key: ")
-        api_secret = api_secret or _ask(env, "API secret: ", secret=True)
-        if not (api_key and api_secret):
-            env.stderr.write("flickr-replace: an API key and secret are needed\n")
-            return ExitStatus.USAGE
-    redactor.add(api_secret)
+    keys = app_keys(config, env, redactor)
+    if keys is None:
+        return ExitStatus.USAGE
+    api_key, api_secret = keys
     endpoints = config.endpoints
     try:
         oauth = OAuth1Session(api_key, client_secret=api_secret, callback_uri="oob")
@@ -108,16 +103,35 @@ def _authorize(config: Config, env: Environment, redactor: RedactingFilter) -> i
     redactor.add(access.get("oauth_token_secret"))
     new = config.with_(api_key=api_key, api_secret=api_secret, oauth_token=access.get("oauth_token"),
                        oauth_token_secret=access.get("oauth_token_secret"))
+    return store(new, env, "the new token", access.get("username"))
+
+
+def app_keys(config: Config, env: Environment, redactor: RedactingFilter) -> tuple[str, str] | None:
+    """The app's API key and secret: from the environment or config, else asked for; None when not given."""
+    api_key, api_secret = config.api_key, config.api_secret
+    if not (api_key and api_secret):
+        env.stderr.write("An API key and secret come from Flickr's App Garden: https://www.flickr.com/services/apps/create/\n")
+        api_key = api_key or _ask(env, "API key: ")
+        api_secret = api_secret or _ask(env, "API secret: ", secret=True)
+        if not (api_key and api_secret):
+            env.stderr.write("flickr-replace: an API key and secret are needed\n")
+            return None
+    redactor.add(api_secret)
+    return api_key, api_secret
+
+
+def store(new: Config, env: Environment, what: str, username: str | None = None) -> int:
+    """Save `new`'s credentials in its config file (mode 0600), once flickr.test.login accepts them."""
     try:
         from ..flickr.client import FlickrClient
 
         user = FlickrClient(new).test_login()
     except FlickrFailure as exc:
-        env.stderr.write(f"flickr-replace: the new token does not work: {exc.error.message}\n")
+        env.stderr.write(f"flickr-replace: {what} does not work: {exc.error.message}; nothing stored\n")
         return ExitStatus.FAILED
-    path = Path(config.path) if config.path else UserDirs.from_env(env.env).config_file
-    save_credentials(path, {"api_key": api_key, "api_secret": api_secret,
+    path = Path(new.path) if new.path else UserDirs.from_env(env.env).config_file
+    save_credentials(path, {"api_key": new.api_key, "api_secret": new.api_secret,
                             "oauth_token": new.oauth_token, "oauth_token_secret": new.oauth_token_secret})
     name = user.get("username", {}).get("_content") if isinstance(user.get("username"), dict) else user.get("username")
-    env.stdout.write(f"authorised as {name or access.get('username') or user.get('id')}; token stored in {path} (mode 0600)\n")
+    env.stdout.write(f"authorised as {name or username or user.get('id')}; token stored in {path} (mode 0600)\n")
     return ExitStatus.OK

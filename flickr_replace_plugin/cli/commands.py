@@ -153,8 +153,11 @@ def cmd_plugins(args: argparse.Namespace, env: Environment, redactor: RedactingF
 
 def cmd_auth(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
     from .auth import authorize
+    from .tokenimport import import_token
 
     config, _ = _setup(args, env, redactor)
+    if args.from_flickrapi or args.flickrapi_cache:
+        return import_token(config, env, redactor, args.flickrapi_cache)
     return authorize(config, env, redactor)
 
 
@@ -236,9 +239,21 @@ def cmd_hosts(args: argparse.Namespace, env: Environment, redactor: RedactingFil
     return hosts(args, env)
 
 
+def cmd_paths(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from .paths import cmd_paths as paths
+
+    return paths(args, env)
+
+
+def cmd_completion(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from .completion import cmd_completion as completion
+
+    return completion(args, env)
+
+
 COMMANDS: dict[str, Callable[..., int]] = {
     "link": cmd_link, "watch": cmd_watch, "replace": cmd_replace, "resolve": cmd_resolve, "tickets": cmd_tickets, "auth": cmd_auth,
     "status": cmd_status, "plugins": cmd_plugins, "sandbox": cmd_sandbox, "demo": cmd_demo,
     "history": cmd_history, "undo": cmd_undo,
-    "hosts": cmd_hosts,
+    "hosts": cmd_hosts, "paths": cmd_paths, "completion": cmd_completion,
 }

@@ -42,7 +42,8 @@ def glue_root() -> tuple[Path, Path]:
     return PACKAGE.parent / "hooks", PACKAGE.parent / "plugin.yaml"
 
 
-def _home(env: Mapping[str, str]) -> Path:
+def home_dir(env: Mapping[str, str]) -> Path:
+    """The user's home as `env` gives it (USERPROFILE on Windows), so tests and hosts decide it."""
     for name in ("HOME", "USERPROFILE"):
         if env.get(name):
             return Path(env[name])
@@ -51,7 +52,7 @@ def _home(env: Mapping[str, str]) -> Path:
 
 def host_dir(name: str, env: Mapping[str, str], platform: str = sys.platform) -> Path | None:
     """Where host `name` looks for its glue on this OS, read from `env` alone (tests inject theirs)."""
-    home = _home(env)
+    home = home_dir(env)
     if name == "darktable":
         # darktable's config dir is GLib's user config dir on Linux and on macOS alike (~/.config,
         # not ~/Library: the lua-scripts README says "Linux/MacOS: ~/.config/darktable"), and
