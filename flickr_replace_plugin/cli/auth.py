@@ -122,13 +122,27 @@ def app_keys(config: Config, env: Environment, redactor: RedactingFilter) -> tup
 
 def store(new: Config, env: Environment, what: str, username: str | None = None) -> int:
     """Save `new`'s credentials in its config file (mode 0600), once flickr.test.login accepts them."""
-    try:
-        from ..flickr.client import FlickrClient
-
-        user = FlickrClient(new).test_login()
-    except FlickrFailure as exc:
-        env.stderr.write(f"flickr-replace: {what} does not work: {exc.error.message}; nothing stored\n")
+    user, refusal = logged_in(new)
+    if user is None:
+        env.stderr.write(f"flickr-replace: {what} does not work: {refusal}; nothing stored\n")
         return ExitStatus.FAILED
+    return save(new, env, user, username)
+
+
+def logged_in(new: Config) -> tuple[dict | None, str]:
+    """(flickr.test.login's user, "") for credentials Flickr accepts, else (None, why not)."""
+    from ..flickr.client import FlickrClient
+
+    client = FlickrClient(new)
+    try:
+        return client.test_login(), ""
+    except FlickrFailure as exc:
+        return None, exc.error.message
+    finally:
+        client.close()
+
+
+def save(new: Config, env: Environment, user: dict, username: str | None = None) -> int:
     path = Path(new.path) if new.path else UserDirs.from_env(env.env).config_file
     save_credentials(path, {"api_key": new.api_key, "api_secret": new.api_secret,
                             "oauth_token": new.oauth_token, "oauth_token_secret": new.oauth_token_secret})

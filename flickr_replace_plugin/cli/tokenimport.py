@@ -57,7 +57,7 @@ def _rows(path: Path, api_key: str) -> tuple[list[tuple[str, ...]], int]:
 
 
 def import_token(config: Config, env: Environment, redactor: RedactingFilter, given: str | None) -> int:
-    from .auth import Aborted, app_keys, store
+    from .auth import Aborted, app_keys, logged_in, save
 
     path = cache_file(given, env)
     try:
@@ -79,9 +79,12 @@ def import_token(config: Config, env: Environment, redactor: RedactingFilter, gi
         raise ConfigError(f"the token flickrapi saved for {rows[0][4] or 'this key'} has '{rows[0][3]}' access "
                           "only, and replacing a photo needs 'write': run `flickr-replace auth` to authorise "
                           "with 'write' (nothing stored)")
-    lookup, token, secret, _, username = writable[0]
-    if len(writable) > 1:
-        env.stderr.write(f"flickrapi holds {len(writable)} tokens for this key; using {username or '?'}'s "
-                         f"(lookup key {lookup!r})\n")
-    new = config.with_(api_key=keys[0], api_secret=keys[1], oauth_token=token, oauth_token_secret=secret)
-    return store(new, env, "flickrapi's token", username)
+    refusals = []
+    for lookup, token, secret, _, username in writable:  # flickrapi's default lookup key ('') first
+        new = config.with_(api_key=keys[0], api_secret=keys[1], oauth_token=token, oauth_token_secret=secret)
+        user, refusal = logged_in(new)
+        if user is not None:
+            return save(new, env, user, username)
+        refusals.append(f"{username or lookup or 'a token'}: {refusal}" if len(writable) > 1 else refusal)
+    env.stderr.write(f"flickr-replace: flickrapi's token does not work: {'; '.join(refusals)}; nothing stored\n")
+    return ExitStatus.FAILED
