@@ -2,6 +2,7 @@
 files and folders where an argument is a path; shtab loaded by this command alone."""
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -10,9 +11,9 @@ import pytest
 from clirun import cli
 
 from flickr_replace_plugin.cli import build_parser
-from test_manifest import subcommands
 
-COMMANDS = list(subcommands(build_parser()))
+COMMANDS = [name for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction)
+            for name in action.choices]
 needs_bash = pytest.mark.skipif(not shutil.which("bash"), reason="bash is not installed")
 
 
