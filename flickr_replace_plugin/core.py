@@ -15,7 +15,7 @@ from .options import RunOptions, run_options
 from .photoid.candidates import CALLER_SOURCES
 from .result import Origin, ReplaceResult, ResultError, Status
 from .scheduler import stream_results
-from .tickets import TicketStore, result_from_saved
+from .tickets import TicketStore, held_by, result_from_saved, unsaved
 
 if TYPE_CHECKING:
     from .plugins import Plugins
@@ -69,6 +69,7 @@ class Run:
         return client
 
     def close(self) -> None:
+        self.store.release()
         for client in self._clients:
             client.close()
         if self._guard is not None:
@@ -247,9 +248,8 @@ class Run:
             result.status, result.ticket_id = Status.PENDING, answer.ticket_id
             try:
                 self.store.add(result)
-            except OSError as exc:  # the upload went through: the ticket is still reported and polled
-                log.warning("could not save ticket %s in %s: %s", answer.ticket_id, self.store.path,
-                            exc.strerror or exc)
+            except OSError as exc:  # the upload went through: this run waits for it, whatever --no-wait says
+                unsaved(result, self.store.path, exc)
             return
         if new and answer.photo_id:
             self._uploaded(result, answer.photo_id)
@@ -324,6 +324,10 @@ class Run:
         """
         if state is None:
             log.info("%s: ticket %s still waiting after %.0f s", result.path, result.ticket_id, self.timeout)
+            if result.extra.get("unsaved"):
+                result.warnings.append(f"ticket {result.ticket_id} was still being processed after {self.timeout:.0f} s, "
+                                       f"and it is not saved: check photo {result.photo_id or '(new)'} on flickr.com "
+                                       "later; `flickr-replace tickets` cannot finish it")
             return result
         done = state.status is Ticket.DONE
         if done and result.photo_id is None and state.photo_id:
@@ -388,15 +392,26 @@ def replace(path: str, photo_id: str | None = None, metadata: Mapping[str, Any] 
 
 
 def finish_saved_tickets(*, wait: bool = True, config: Config | None = None, plugins: "Plugins | None" = None,
-                         timeout: float | None = None, activity: Any = None) -> Iterator[ReplaceResult]:
-    """Finish the tickets an earlier run left pending (`flickr-replace tickets`)."""
+                         timeout: float | None = None, activity: Any = None,
+                         on_held: Callable[[ReplaceResult, str], None] | None = None) -> Iterator[ReplaceResult]:
+    """Finish the tickets an earlier run left pending (`flickr-replace tickets`).
+
+    Each is claimed first; one still claimed by a run that is alive (a `replace` waiting on it) is
+    left to that run, which prints its result: `on_held(result, who)` is told of it (else a log line).
+    Raises OSError when the saved tickets can be neither read nor claimed (nothing is finished then)."""
     plugins = plugins or _default_plugins()
     run = Run(run_options(config, plugins, wait=wait, timeout=timeout if wait else 0.0), plugins, activity=activity)
-    saved = [result_from_saved(e) for e in run.store.load().values() if e.get("ticket_id")]
-    if not saved:
+    try:
+        claimed, held = run.store.claim_saved()
+    except BaseException:
+        run.close()
+        raise
+    for entry in held:
+        held_by(result_from_saved(entry), entry["claim"], on_held)
+    if not claimed:
         run.close()
         return iter(())
-    return stream_results(run, [], 1, resumed=saved)
+    return stream_results(run, [], 1, resumed=[result_from_saved(e) for e in claimed])
 
 
 def _where(resolution: Any) -> str:

@@ -111,11 +111,13 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
                 step = future.result()
                 outstanding -= 1
                 uploading.pop(future, None)
-                finishing.pop(step.result.ticket_id or "", None)
-                if step.result.status is Status.PENDING and step.result.ticket_id and run.wait and not step.polled:
-                    poller.add(step.result, started=step.started)
+                result = step.result
+                finishing.pop(result.ticket_id or "", None)
+                waits = run.wait or result.extra.get("unsaved")  # an unsaved ticket: this run is its only chance
+                if result.status is Status.PENDING and result.ticket_id and waits and not step.polled:
+                    poller.add(result, started=step.started)
                     continue
-                yield _handed_on(run, step.result, handed_over)
+                yield _handed_on(run, result, handed_over)
             finally:
                 INTERRUPTS.release()
     except BaseException as exc:
@@ -164,7 +166,7 @@ def _handed_on(run: Batch, result: ReplaceResult, handed_over: list[str]) -> Rep
     """A result ready to give (its `after_replace` hooks run); a final ticket's entry is unsaved
     once it has been given (yielding it gives it: the consumer has it whatever it does next)."""
     result = run.after(result)
-    if result.ticket_id and result.status is not Status.PENDING:
+    if result.ticket_id and result.status is not Status.PENDING and not result.extra.get("unsaved"):
         handed_over.append(result.ticket_id)
     return result
 

@@ -181,6 +181,9 @@ def _run(args: argparse.Namespace, env: Environment, redactor: Any) -> int:
         stopped = isinstance(exc, Terminated)
         saved = "; pending tickets are saved (finish with `flickr-replace tickets`)" \
             if args.command in ("replace", "tickets", "watch") else ""
+        unsaved = getattr(getattr(args, "printer", None), "unsaved", None)
+        if saved and unsaved:
+            saved += f", except the ticket(s) of {', '.join(unsaved)}, which could not be saved (check those photos on flickr.com)"
         env.stderr.write(f"flickr-replace: {'terminated' if stopped else 'interrupted'}{saved}\n")
         return ExitStatus.TERMINATED if stopped else ExitStatus.INTERRUPTED
     except BrokenPipeError:

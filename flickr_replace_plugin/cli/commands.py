@@ -24,7 +24,7 @@ def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingF
 
     config, plugins = _setup(args, env, redactor)
     metadata = {"original": args.original} if args.original else None
-    printer = Printer(env.stdout, args.json)
+    printer = args.printer = Printer(env.stdout, args.json)  # an interruption's message reads what it printed
     with progress_for(env.stderr, args.paths, _shows_progress(args)) as bar:
         results = replace_many(args.paths, photo_id=args.photo_id, metadata=metadata, async_=args.async_,
                                wait=args.wait, dry_run=args.dry_run, config=config, plugins=plugins,
@@ -76,11 +76,25 @@ def cmd_tickets(args: argparse.Namespace, env: Environment, redactor: RedactingF
     from .progress import progress_for
 
     config, plugins = _setup(args, env, redactor)
-    printer = Printer(env.stdout, args.json)
+    printer = args.printer = Printer(env.stdout, args.json)
+    held: list[str] = []
+
+    def tell(result: Any, who: str) -> None:
+        held.append(result.ticket_id)
+        env.stderr.write(f"ticket {result.ticket_id} ({result.path}): left to {who}, which is still waiting "
+                         "for it and will print its result\n")
+
     with progress_for(env.stderr, None, _shows_progress(args)) as bar:
-        _print_all(finish_saved_tickets(wait=args.wait, config=config, plugins=plugins, timeout=args.timeout,
-                                        activity=bar), printer, bar)
-    if not sum(printer.counts.values()) and not args.json and not args.quiet:
+        try:
+            results = finish_saved_tickets(wait=args.wait, config=config, plugins=plugins, timeout=args.timeout,
+                                           activity=bar, on_held=tell)
+        except OSError as exc:
+            bar.clear()
+            env.stderr.write(f"flickr-replace: cannot read or update the saved tickets in {config.state_path}: "
+                             f"{exc.strerror or exc}; nothing was finished (fix that folder, then run this again)\n")
+            return ExitStatus.FAILED
+        _print_all(results, printer, bar)
+    if not sum(printer.counts.values()) and not held and not args.json and not args.quiet:
         env.stderr.write("no pending tickets\n")
     return _finish(args, env, printer)
 

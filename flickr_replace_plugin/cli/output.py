@@ -18,11 +18,14 @@ class Printer:
     def __init__(self, out: IO[str], as_json: bool) -> None:
         self.out, self.as_json = out, as_json
         self.counts: Counter[str] = Counter()
+        self.unsaved: list[str] = []  # pending tickets that could not be saved: no later finish to promise
         self.lock = threading.Lock()
 
     def result(self, result: ReplaceResult) -> None:
         with self.lock:
             self.counts[result.status.value] += 1
+            if result.status is Status.PENDING and result.extra.get("unsaved"):
+                self.unsaved.append(result.path)
             self.out.write((json_line(result.to_dict()) if self.as_json else human_line(result)) + "\n")
             self.out.flush()
 
@@ -55,7 +58,9 @@ def human_line(result: ReplaceResult) -> str:
     via = f" (id from {result.source})" if result.source else ""
     line = f"{_SYMBOL[result.status]}: {result.path}{target}{via}"
     if result.ticket_id and result.status is Status.PENDING:
-        line += f", ticket {result.ticket_id} (finish later with `flickr-replace tickets`)"
+        line += f", ticket {result.ticket_id} " + ("(not saved, so `flickr-replace tickets` cannot finish it: "
+                                                   "check the photo on flickr.com later)" if result.extra.get("unsaved")
+                                                   else "(finish later with `flickr-replace tickets`)")
     if result.error is not None:
         code = f" [code {result.error.code}]" if result.error.code is not None else ""
         line += f": {result.error.message}{code}"
