@@ -49,9 +49,20 @@ class UserDirs:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "UserDirs":
         config, state, cache, data = _platform_dirs(env)
-        config_file = Path(env[ENV_CONFIG]) if env.get(ENV_CONFIG) else config / "config.yaml"
-        state = Path(env[ENV_STATE_DIR]) if env.get(ENV_STATE_DIR) else state
+        config_file = Path(expand_path(env[ENV_CONFIG], env)) if env.get(ENV_CONFIG) else config / "config.yaml"
+        state = Path(expand_path(env[ENV_STATE_DIR], env)) if env.get(ENV_STATE_DIR) else state
         return cls(config_file, state, cache, data)
+
+
+def expand_path(value: str, env: Mapping[str, str], base: Path | None = None) -> str:
+    """`~` is the home folder (the HOME of `env`, the one environment read); a relative path is
+    relative to `base` (a config file's folder: not wherever a host started the tool), or, without
+    one, stays relative to the current folder (a variable, a command-line flag)."""
+    text = str(value)
+    if (text == "~" or text.startswith(("~/", "~" + os.sep))) and env.get("HOME") and sys.platform != "win32":
+        text = env["HOME"] + text[1:]
+    path = Path(os.path.expanduser(text))
+    return str(base / path if base is not None and not path.is_absolute() else path)
 
 
 _noted_windows_modes = False
@@ -193,7 +204,7 @@ def _choice(*words: str) -> Rule:
 
 
 TEXT = Rule("string", "text", _text)
-PATH = Rule("string", "a folder (~ is your home folder)", _text)
+PATH = Rule("string", "a folder (~ is your home folder; a relative one is in the config file's folder)", _text)
 BOOLEAN = Rule("boolean", "true or false (also yes/no, on/off, 1/0)", _boolean)
 PRIVACY_WORDS = tuple(PRIVACY)
 
@@ -345,6 +356,8 @@ def load_config(env: Mapping[str, str] | None = None, plugins: Any = None) -> Co
     values: dict[str, Any] = {}
     for key, value in read_config_file(path).items():
         values[key] = check_setting(key, value, f"config file {path}")
+        if RULES[key] is PATH and values[key]:
+            values[key] = expand_path(values[key], env, Path(os.path.abspath(path)).parent)
     if plugins is not None:
         supplied = plugins.flickr_credentials() or {}
         values.update({k: str(v) for k, v in dict(supplied).items() if k in CREDENTIAL_KEYS and v})
