@@ -1,0 +1,263 @@
+"""Saved tickets are never lost and never finished twice: a damaged `tickets.json` is kept aside and
+what it still holds is recovered, one bad entry never blocks the others, a ticket waited on by a
+live run is left to it, a ticket that could not be saved is never promised to a later run, and the
+config file's paths mean the same wherever the tool is started from."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from clirun import Started, cli, saved_tickets, wait_until, with_config
+from flickr_replace_plugin.sandbox import Sandbox
+
+GET_INFO = "flickr.photos.getInfo"
+PLUGINS = Path(__file__).parent / "plugins"
+
+
+@pytest.fixture
+def export(sandbox: Sandbox, make_jpeg: Callable[..., Path]) -> Callable[[str], Path]:
+    """Factory: a photo on the sandbox and a new export of it whose sidecar names it."""
+
+    def make(name: str) -> Path:
+        pid = sandbox.add_photo(make_jpeg(f"old-{name}").read_bytes(), filename=name)
+        path = make_jpeg(name)
+        Path(f"{path}.flickr.yaml").write_text(f'photo_id: "{pid}"\n')
+        return path
+
+    return make
+
+
+@pytest.fixture
+def state(cli_env: dict[str, str]) -> Path:
+    return Path(cli_env["FLICKR_REPLACE_STATE_DIR"])
+
+
+def pending(cli_env: dict[str, str], paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """Replace with --no-wait: the tickets it saved, by ticket id."""
+    ran = cli(["replace", *map(str, paths), "--no-wait", "--json"], cli_env)
+    assert ran.returncode == 0, ran.stderr
+    assert {r["status"] for r in ran.results()} == {"pending"}
+    return saved_tickets(Path(cli_env["FLICKR_REPLACE_STATE_DIR"]))
+
+
+def asides(state: Path) -> list[Path]:
+    return sorted(state.glob("tickets.json.damaged-*"))
+
+
+# -- a damaged file -----------------------------------------------------------------------------------
+
+def _truncated(text: str) -> str:
+    return text[: text.rindex('"ticket_id"')]  # cut inside the last entry, as a full disk leaves it
+
+
+def _garbled(text: str) -> str:
+    middle = text.index('"ticket_id"', text.index('"ticket_id"') + 1)  # the second entry's heart
+    return text[:middle] + "\x00\x00 garbage ]]] {{" + text[middle + 20:]
+
+
+def _wrong_shape(text: str) -> str:
+    return json.dumps(list(json.loads(text)["tickets"].values()))  # a bare list of the entries
+
+
+@pytest.mark.parametrize("damage, lost", [(_truncated, 1), (_garbled, 1), (_wrong_shape, 0)],
+                         ids=["truncated", "garbled", "wrong-shape"])
+def test_a_damaged_ticket_file_is_kept_aside_and_every_readable_ticket_finishes(sandbox, cli_env, export, state,
+                                                                                damage, lost):
+    saved = pending(cli_env, [export(f"{n}.jpg") for n in range(3)])
+    store = state / "tickets.json"
+    damaged = damage(store.read_text(encoding="utf-8"))
+    store.write_text(damaged, encoding="utf-8")
+
+    ran = cli(["tickets", "--json"], cli_env)
+    assert ran.returncode == 0, ran.stderr
+    [aside] = asides(state)
+    assert aside.read_text(encoding="utf-8") == damaged  # the file as it was, byte for byte
+    assert "damaged" in ran.stderr and str(aside) in ran.stderr and "delete that copy" in ran.stderr
+    finished = {r["ticket_id"]: r for r in ran.results()}
+    assert len(finished) == 3 - lost and set(finished) <= set(saved)
+    assert {r["status"] for r in finished.values()} == {"replaced"}
+    for tid in set(saved) - set(finished):  # what could not be recovered is still in the copy
+        assert tid in damaged
+    assert saved_tickets(state) == {}  # rewritten whole: the next run warns of nothing
+    again = cli(["tickets"], cli_env)
+    assert again.returncode == 0 and "damaged" not in again.stderr and len(asides(state)) == 1
+
+
+def test_a_second_damaged_file_never_overwrites_the_first_copy(sandbox, cli_env, export, state):
+    store = state / "tickets.json"
+    copies = []
+    for n in range(2):
+        pending(cli_env, [export(f"{n}.jpg")])
+        store.write_text(store.read_text(encoding="utf-8")[:-1] + f"cut {n}", encoding="utf-8")  # its end lost
+        copies.append(store.read_text(encoding="utf-8"))
+        ran = cli(["tickets", "--json"], cli_env)
+        assert ran.returncode == 0, ran.stderr
+        assert [r["status"] for r in ran.results()] == ["replaced"]
+    assert [p.read_text(encoding="utf-8") for p in asides(state)] == copies
+
+
+def test_a_ticket_file_that_cannot_be_read_is_left_alone_and_said_so(cli_env, state):
+    (state / "tickets.json").mkdir(parents=True)  # not a file: nothing to read, nothing to overwrite
+    ran = cli(["tickets"], cli_env)
+    assert ran.returncode == 1
+    assert "cannot read or update the saved tickets" in ran.stderr and "unexpected" not in ran.stderr
+    assert (state / "tickets.json").is_dir() and not asides(state)
+
+
+# -- bad entries ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spoil, why", [
+    (lambda e: e.update(photo_id=52345678901), "photo_id must be text"),
+    (lambda e: e.pop("path"), "no path"),
+    (lambda e: e.pop("ticket_id"), "no ticket_id"),
+    (lambda e: e.update(attempts="two"), "attempts must be a whole number"),
+    (lambda e: e.update(warnings=[1, 2]), "warnings must be a list of text"),
+], ids=["number-for-text", "no-path", "no-ticket-id", "text-for-number", "wrong-list"])
+def test_one_bad_entry_never_blocks_the_valid_tickets_beside_it(sandbox, cli_env, export, state, spoil, why):
+    saved = pending(cli_env, [export(f"{n}.jpg") for n in range(3)])
+    bad = sorted(saved)[1]
+    data = json.loads((state / "tickets.json").read_text(encoding="utf-8"))
+    spoil(data["tickets"][bad])
+    (state / "tickets.json").write_text(json.dumps(data), encoding="utf-8")
+
+    ran = cli(["tickets", "--json"], cli_env)
+    assert ran.returncode == 0, ran.stderr
+    assert "unexpected" not in ran.stderr
+    assert bad in ran.stderr and why in ran.stderr  # named, with what is wrong with it
+    finished = {r["ticket_id"]: r["status"] for r in ran.results()}
+    assert finished == {tid: "replaced" for tid in saved if tid != bad}
+    [aside] = asides(state)
+    assert str(aside) in ran.stderr
+    assert bad in json.loads(aside.read_text(encoding="utf-8"))["tickets"]  # kept, as it was
+    assert saved_tickets(state) == {}
+
+
+# -- claims: each ticket finished once --------------------------------------------------------------
+
+@pytest.fixture
+def counted_env(cli_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The CLI environment with a plugin that writes every after_replace call to a file (of
+    processes: the plugin reads the log's name from the process environment)."""
+    return {**cli_env, "PYTHONPATH": os.pathsep.join([str(PLUGINS), os.environ.get("PYTHONPATH", "")]),
+            "FLICKR_REPLACE_PLUGINS": "sample_recorder", "SAMPLE_RECORDER_LOG": str(tmp_path / "after.jsonl")}
+
+
+def after_replace_calls(env: dict[str, str]) -> list[str]:
+    log = Path(env["SAMPLE_RECORDER_LOG"])
+    return [json.loads(line)["ticket_id"] for line in log.read_text(encoding="utf-8").splitlines()] \
+        if log.exists() else []
+
+
+def held_replace(sandbox: Sandbox, env: dict[str, str], paths: list[Path], out: Path) -> Started:
+    """`replace` in its own process, waiting on tickets the sandbox holds until released."""
+    sandbox.ticket_delay = 3600.0
+    run = Started(["replace", *map(str, paths), "--json"], env, out)
+    state = Path(env["FLICKR_REPLACE_STATE_DIR"])
+    wait_until(lambda: len(saved_tickets(state)) == len(paths) or run.proc.poll() is not None,
+               what="the run to save its tickets")
+    assert run.proc.poll() is None, run.err.read_text()
+    return run
+
+
+def test_tickets_leaves_a_ticket_to_the_live_run_waiting_on_it(sandbox, counted_env, export, state, tmp_path):
+    paths = [export(f"{n}.jpg") for n in range(2)]
+    run = held_replace(sandbox, counted_env, paths, tmp_path / "replace.jsonl")
+    saved = saved_tickets(state)
+    sandbox.clear_requests()
+
+    meanwhile = cli(["tickets", "--json"], counted_env, process=True)
+    assert meanwhile.returncode == 0, meanwhile.stderr
+    assert meanwhile.stdout == ""  # no result of its own: the waiting run prints them
+    for tid in saved:
+        line = next(line for line in meanwhile.stderr.splitlines() if tid in line)
+        assert f"run {run.proc.pid} on " in line and "will print its result" in line
+    assert after_replace_calls(counted_env) == []
+
+    sandbox.release_tickets()
+    first = run.finish()
+    assert first.returncode == 0, first.stderr
+    results = first.results()
+    assert sorted(r["ticket_id"] for r in results) == sorted(saved)
+    assert {r["status"] for r in results} == {"replaced"}
+    later = cli(["tickets", "--json"], counted_env, process=True)
+    assert later.returncode == 0 and later.stdout == ""
+    assert sandbox.rest_calls(GET_INFO) == len(saved)  # each ticket finished once: one getInfo each
+    assert sorted(after_replace_calls(counted_env)) == sorted(saved)  # and one after_replace each
+    assert saved_tickets(state) == {}
+
+
+def test_the_tickets_of_a_run_that_died_are_finished_by_the_next(sandbox, counted_env, export, state, tmp_path):
+    run = held_replace(sandbox, counted_env, [export("a.jpg")], tmp_path / "replace.jsonl")
+    saved = saved_tickets(state)
+    run.finish(signal.SIGKILL)  # no chance to let go of anything: the OS releases its lock
+    sandbox.release_tickets()
+
+    later = cli(["tickets", "--json"], counted_env, process=True)
+    assert later.returncode == 0, later.stderr
+    assert [(r["ticket_id"], r["status"]) for r in later.results()] == [(tid, "replaced") for tid in saved]
+    assert after_replace_calls(counted_env) == list(saved)
+    assert saved_tickets(state) == {}
+
+
+# -- a ticket that cannot be saved ------------------------------------------------------------------
+
+def test_no_wait_with_a_ticket_that_cannot_be_saved_waits_for_it_instead(sandbox, cli_env, export, state):
+    (state / "tickets.json").mkdir(parents=True)  # the ticket file cannot be written (as on a full disk)
+    ran = cli(["replace", str(export("a.jpg")), "--no-wait", "--json"], cli_env)
+    assert ran.returncode == 0, ran.stderr
+    [result] = ran.results()
+    assert result["status"] == "replaced" and result["secret"]  # waited for: finished in this run
+    assert any("could not be saved" in w for w in result["warnings"])
+    assert "finish later" not in ran.stdout + ran.stderr
+
+
+def test_a_ticket_that_cannot_be_saved_is_never_promised_to_a_later_run(sandbox, cli_env, export, state):
+    (state / "tickets.json").mkdir(parents=True)
+    sandbox.ticket_delay = 3600.0
+    path = export("a.jpg")
+    ran = cli(["replace", str(path), "--no-wait", "--timeout", "0.5", "--json"], cli_env)
+    assert ran.returncode == 0, ran.stderr
+    [result] = ran.results()
+    assert result["status"] == "pending"
+    said = " ".join(result["warnings"])
+    assert "could not be saved" in said and "cannot finish it" in said and "flickr.com" in said
+    human = cli(["replace", str(export("b.jpg")), "--timeout", "0.5"], cli_env)
+    assert "pending" in human.stdout and "cannot finish it" in human.stdout
+    assert "finish later" not in human.stdout + human.stderr
+
+
+# -- config paths -----------------------------------------------------------------------------------
+
+def test_relative_paths_in_the_config_file_are_in_its_folder_wherever_the_tool_starts(
+        sandbox, cli_env, export, tmp_path, monkeypatch):
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    env = with_config({k: v for k, v in cli_env.items() if k != "FLICKR_REPLACE_STATE_DIR"},
+                      folder / "config.yaml", state_dir="state", backup_dir="~/photo-backups")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # a host starting the tool in some other folder
+    ran = cli(["replace", str(export("a.jpg")), "--no-wait", "--json"], env)
+    assert ran.returncode == 0, ran.stderr
+    [result] = ran.results()
+    assert saved_tickets(folder / "state").keys() == {result["ticket_id"]}
+    assert Path(result["backup"]).is_relative_to(Path(cli_env["HOME"]) / "photo-backups")
+    assert Path(result["backup"]).is_file()
+    assert list(elsewhere.iterdir()) == []  # nothing in the folder it was started from
+    assert not (Path(cli_env["HOME"]) / "~").exists()
+
+
+def test_a_relative_state_dir_from_the_environment_is_in_the_current_folder(sandbox, cli_env, export, tmp_path,
+                                                                              monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    env = {**cli_env, "FLICKR_REPLACE_STATE_DIR": "my-state"}
+    ran = cli(["replace", str(export("a.jpg")), "--no-wait", "--json"], env)
+    assert ran.returncode == 0, ran.stderr
+    assert saved_tickets(here / "my-state").keys() == {ran.results()[0]["ticket_id"]}
