@@ -261,3 +261,18 @@ def test_a_relative_state_dir_from_the_environment_is_in_the_current_folder(sand
     ran = cli(["replace", str(export("a.jpg")), "--no-wait", "--json"], env)
     assert ran.returncode == 0, ran.stderr
     assert saved_tickets(here / "my-state").keys() == {ran.results()[0]["ticket_id"]}
+
+
+def test_an_interrupted_run_promises_no_later_finish_for_a_ticket_it_could_not_save(sandbox, cli_env, export, state,
+                                                                                     tmp_path):
+    (state / "tickets.json").mkdir(parents=True)
+    sandbox.ticket_delay = 3600.0
+    path = export("a.jpg")
+    run = Started(["replace", str(path), "--json"], cli_env, tmp_path / "run.jsonl")
+    wait_until(lambda: sandbox.rest_calls("flickr.photos.upload.checkTickets") >= 1 or run.proc.poll() is not None,
+               what="the run to wait on its ticket")
+    ran = run.finish(signal.SIGINT)
+    assert ran.returncode == 130
+    [result] = ran.results()
+    assert result["status"] == "pending" and any("could not be saved" in w for w in result["warnings"])
+    assert f"except the ticket(s) of {path}, which could not be saved" in ran.stderr
