@@ -247,7 +247,7 @@ class Run:
             log.info("%s: sent; Flickr is processing it as ticket %s", path, answer.ticket_id)
             result.status, result.ticket_id = Status.PENDING, answer.ticket_id
             try:
-                self.store.add(result)
+                self.store.add(result, claim=self.wait)  # --no-wait: nothing here waits on it
             except OSError as exc:  # the upload went through: this run waits for it, whatever --no-wait says
                 unsaved(result, self.store.path, exc)
             return

@@ -81,8 +81,9 @@ def cmd_tickets(args: argparse.Namespace, env: Environment, redactor: RedactingF
 
     def tell(result: Any, who: str) -> None:
         held.append(result.ticket_id)
-        env.stderr.write(f"ticket {result.ticket_id} ({result.path}): left to {who}, which is still waiting "
-                         "for it and will print its result\n")
+        env.stderr.write(f"ticket {result.ticket_id} ({result.path}): left to {who}, which is still running "
+                         "and will print its result (should it report it `pending`, run `flickr-replace tickets` "
+                         "again once it has ended)\n")
 
     with progress_for(env.stderr, None, _shows_progress(args)) as bar:
         try:

@@ -75,12 +75,13 @@ class TicketStore:
                 raise
             self._saved = version
 
-    def add(self, result: ReplaceResult) -> None:
-        """Save a ticket, claimed by this run (which finishes it, unless it ends first)."""
+    def add(self, result: ReplaceResult, claim: bool = True) -> None:
+        """Save a ticket, claimed by this run when it waits for it (the claim ends with the run)."""
         entry = result.to_dict()
         entry["saved_at"] = time.time()
         entry["journal"] = result.extra.get("journal")  # its journal entry, completed by whoever finishes it
-        entry["claim"] = self.claim.hold()
+        if claim:
+            entry["claim"] = self.claim.hold()
         self._update(lambda t: t.__setitem__(result.ticket_id, entry))
 
     def remove(self, *ticket_ids: str) -> None:
