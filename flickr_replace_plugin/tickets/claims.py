@@ -34,10 +34,8 @@ class RunClaim:
         """The record saved with each ticket this run claims; the run's lock is taken the first time."""
         with self._guard:
             if self._record is None:
-                from filelock import FileLock
-
                 self.folder.mkdir(parents=True, exist_ok=True)
-                lock = FileLock(os.fspath(self.folder / f"{self.run}.lock"), thread_local=False)
+                lock = _lock(self.folder / f"{self.run}.lock")
                 lock.acquire()
                 self._lock = lock
                 self._record = {"run": self.run, "pid": os.getpid(), "host": socket.gethostname(),
@@ -62,9 +60,9 @@ class RunClaim:
         path = self.folder / f"{claim['run']}.lock"
         if not path.exists():
             return None  # that run ended (it removes its lock file) or never got this far
-        from filelock import FileLock, Timeout
+        from filelock import Timeout
 
-        probe = FileLock(os.fspath(path), timeout=0, thread_local=False)
+        probe = _lock(path, timeout=0)
         try:
             probe.acquire()
         except Timeout:
@@ -74,6 +72,16 @@ class RunClaim:
         probe.release()  # nobody held it: the run died without removing its file
         _forget(path)
         return None
+
+
+def _lock(path: Path, timeout: float = -1) -> Any:
+    """A lock any thread of the run may release (filelock before 3.11 has no thread-local locks)."""
+    from filelock import FileLock
+
+    try:
+        return FileLock(os.fspath(path), timeout=timeout, thread_local=False)
+    except TypeError:
+        return FileLock(os.fspath(path), timeout=timeout)
 
 
 def _forget(path: Path) -> None:
