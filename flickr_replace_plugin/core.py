@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from .config import Config
-from .errors import PluginError
+from .errors import JournalUnavailable, PluginError
 from .flickr.ratelimit import CallLimiter
 from .flickr.responses import FlickrFailure, Ticket, TicketState
 from .options import RunOptions, run_options
@@ -155,6 +155,8 @@ class Run:
             result.fail(ResultError.refusal("vetoed", f"{exc}; fix or remove that plugin (`flickr-replace plugins` lists them)"))
         except FlickrFailure as exc:
             result.fail(exc.error)
+        except JournalUnavailable as exc:  # before the upload: nothing was sent
+            result.fail(ResultError.refusal("journal_failed", f"{path} was not sent: {exc}"))
         except OSError as exc:
             result.fail(ResultError.refusal("no_file", f"cannot read {path}: {exc.strerror or exc} "
                                                        "(check that it exists and that you may read it)"))

@@ -1,4 +1,4 @@
-"""Exceptions that are not per-file results: they end the command with exit status 2."""
+"""Exceptions that are not per-file results: the commands turn them into one message (a ConfigError: exit 2)."""
 from __future__ import annotations
 
 
@@ -8,3 +8,7 @@ class ConfigError(Exception):
 
 class PluginError(Exception):
     """A plugin raised; the message names the plugin so a user knows whom to blame."""
+
+
+class JournalUnavailable(Exception):
+    """The journal's file or folder cannot be used: a replace is not sent without its record."""

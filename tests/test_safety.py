@@ -297,3 +297,32 @@ def test_a_ticket_finished_by_a_later_run_completes_its_journal_entry(sandbox, c
     assert finished["status"] == "replaced" and finished["sha256"] == sha(path) and finished["backup"]
     [entry] = [json.loads(x) for x in cli(["history", "--json"], cli_env).stdout.splitlines()]
     assert entry["status"] == "replaced" and entry["secret"] == sandbox.photo(pid).secret
+
+
+def test_a_journal_that_cannot_be_written_sends_nothing_and_names_the_journal(sandbox, config, photo, tmp_path):
+    path, pid, original = photo
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the state folder should be\n")
+    broken = config.with_(state_dir=str(blocker / "state"))
+    result = replace(str(path), photo_id=pid, config=broken)
+    assert reason(result) == "journal_failed" and result.error.origin.value == "local"
+    assert "journal" in result.error.message and str(blocker) in result.error.message
+    assert "cannot read" not in result.error.message  # the photo's file is fine: it is not blamed
+    assert uploads(sandbox) == [] and sandbox.photo_bytes(pid) == original
+
+
+def test_a_journal_that_cannot_be_read_is_named_by_history_and_undo(sandbox, config, photo, cli_env, tmp_path):
+    _, pid, original = photo
+    state = tmp_path / "state"
+    (state / "journal.sqlite").mkdir(parents=True)  # there, but not a database
+    [undone] = undo_many_ids([pid], config)
+    assert reason(undone) == "journal_failed" and str(state / "journal.sqlite") in undone.error.message
+    assert uploads(sandbox) == [] and sandbox.photo_bytes(pid) == original
+    history = cli(["history"], {**cli_env, "FLICKR_REPLACE_STATE_DIR": str(state)})
+    assert history.returncode == 1 and "the journal" in history.stderr and "flickr-replace paths" in history.stderr
+
+
+def undo_many_ids(ids, config):
+    from flickr_replace_plugin.safety.undo import undo_many
+
+    return list(undo_many(ids, config=config))

@@ -23,10 +23,15 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_history(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
+    from ..errors import JournalUnavailable
     from ..safety.journal import Journal
 
     config, _ = setup(args, env, redactor)
-    entries = Journal(config.state_path).entries(args.keys, args.limit)
+    try:
+        entries = Journal(config.state_path).entries(args.keys, args.limit)
+    except JournalUnavailable as exc:
+        env.stderr.write(f"flickr-replace: {exc}\n")
+        return ExitStatus.FAILED
     printer = Printer(env.stdout, args.json)
     for entry in entries:
         if args.json:

@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from ..errors import JournalUnavailable
+
 FILENAME = "journal.sqlite"
 SENDING = "sending"  # the status of an entry whose upload has not been answered (yet, or ever)
 BUSY_MS = 30_000
@@ -54,6 +56,17 @@ class Journal:
 
     @contextmanager
     def _connect(self, write: bool) -> Iterator[sqlite3.Connection]:
+        try:
+            with self._opened(write) as db:
+                yield db
+        except (OSError, sqlite3.Error) as exc:  # not the photo's file: say which file, and where to look
+            why = getattr(exc, "strerror", None) or str(exc)
+            raise JournalUnavailable(f"the journal {self.path} cannot be {'written' if write else 'read'} ({why}): "
+                                     "check the state folder (`flickr-replace paths` shows it, `state_dir` "
+                                     "sets it)") from None
+
+    @contextmanager
+    def _opened(self, write: bool) -> Iterator[sqlite3.Connection]:
         if not self._ready:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)) as db:

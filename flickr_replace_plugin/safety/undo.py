@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Iterator
 
+from ..errors import JournalUnavailable
 from ..result import ReplaceResult, ResultError
 
 
@@ -25,7 +26,10 @@ def undo_many(photo_ids: Iterable[str], *, config: Any = None, plugins: Any = No
     duplicates = duplicate_targets({f"photo {pid} #{n}": pid for n, pid in enumerate(ids)})
     for n, pid in enumerate(ids):
         refused = duplicates.get(f"photo {pid} #{n}")
-        entry = None if refused else journal.last_backup(pid)
+        try:
+            entry = None if refused else journal.last_backup(pid)
+        except JournalUnavailable as exc:
+            entry, refused = None, ResultError.refusal("journal_failed", f"photo {pid} was not put back: {exc}")
         backup = entry["backup"] if entry else None
         if refused is None and (backup is None or not os.path.isfile(backup)):
             where = f" ({backup} is gone)" if backup else ""
