@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 from .config import Config
 from .errors import JournalUnavailable, PluginError
 from .flickr.ratelimit import CallLimiter
-from .flickr.responses import FlickrFailure, Ticket, TicketState
+from .flickr.responses import MAX_RETRY_AFTER, FlickrFailure, Ticket, TicketState
 from .options import RunOptions, run_options
 from .photoid.candidates import CALLER_SOURCES
 from .result import Origin, ReplaceResult, ResultError, Status
@@ -98,8 +98,11 @@ class Run:
                     self._limit = (None, exc.error)
             return self._limit
 
-    def retrying(self, call: Callable[[], Any]) -> Any:
-        """Run `call`, retrying Flickr's temporary failures (uploads count their own attempts)."""
+    def retrying(self, call: Callable[[], Any], until: float | None = None) -> Any:
+        """Run `call`, retrying Flickr's temporary failures (uploads count their own attempts).
+
+        An HTTP 429's Retry-After is waited out when it is short (a longer one fails at once: its
+        message says when to try again); no retry starts past `until` (a time.monotonic())."""
         attempt = 0
         while True:
             attempt += 1
@@ -109,6 +112,12 @@ class Run:
                 if not exc.error.retryable or attempt >= max(1, self.config.retries):
                     raise
                 delay = backoff_delay(attempt, self.config.backoff)
+                if exc.retry_after is not None:
+                    if exc.retry_after > MAX_RETRY_AFTER:
+                        raise
+                    delay = max(delay, exc.retry_after)
+                if until is not None and time.monotonic() + delay >= until:
+                    raise
                 log.info("attempt %d failed (%s); retrying in %.1f s", attempt, exc.error.message, delay)
                 time.sleep(delay)
 
@@ -139,11 +148,12 @@ class Run:
                 ids[path] = resolution.photo_id
         self.safety.prepare(ids)
 
-    def check_tickets(self, ticket_ids: list[str]) -> dict:
+    def check_tickets(self, ticket_ids: list[str], until: float | None = None) -> dict:
+        """One checkTickets, retries included, ended by `until` (the ticket wait's end)."""
         log.info("polling %d ticket(s): %s", len(ticket_ids), ", ".join(ticket_ids))
         if self.activity is not None:
             self.activity.tickets_waiting(len(ticket_ids))
-        return self.retrying(lambda: self.client().check_tickets(ticket_ids))
+        return self.retrying(lambda: self.client().check_tickets(ticket_ids, until), until)
 
     def upload(self, path: str) -> ReplaceResult:
         """Everything up to the upload's answer; never raises for a per-file problem."""

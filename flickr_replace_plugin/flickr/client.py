@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import os
 import secrets
+import time
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol
 from urllib.parse import urlencode
 
@@ -19,13 +20,13 @@ from ..version import __version__
 from ..config import Config
 from .ratelimit import CallLimiter, ThrottledFile
 from .responses import FlickrFailure, UploadAnswer, parse_rest_json, parse_upload
+from .transport import SLOW_LINK, Answer, exchange, new_session
 from ..result import ResultError
 
 log = logging.getLogger("flickr_replace.transport")
 USER_AGENT = f"flickr-replace/{__version__}"
-CONNECT_TIMEOUT = 15.0
 FORM = "application/x-www-form-urlencoded"
-DOWNLOAD_BLOCK = 1 << 20
+MAX_DOWNLOAD = 1 << 30  # a backup with no size limit given: more than any original Flickr keeps
 
 
 class ReadWatch(Protocol):
@@ -36,9 +37,10 @@ class ReadWatch(Protocol):
     def closed(self, fd: int, read: int) -> None: ...
 
 
-def upload_timeout(size: int, minimum: float = 60.0) -> tuple[float, float]:
-    """Generous for big files: a fixed minimum plus time for a slow (100 kB/s) link."""
-    return CONNECT_TIMEOUT, minimum + size / 100_000
+def upload_timeout(size: int, minimum: float = 60.0) -> float:
+    """An upload's whole deadline, generous for big files: a fixed minimum plus time for a slow
+    (100 kB/s) link."""
+    return minimum + size / SLOW_LINK
 
 
 def wire_name(path: str) -> str:
@@ -51,10 +53,7 @@ class FlickrClient:
         self.config = config.require_credentials()
         self.endpoints = config.endpoints
         self.limiter = limiter
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-        self.session.trust_env = True
-        self.session.verify = True  # never disabled
+        self.session = new_session(USER_AGENT)
 
     def close(self) -> None:
         self.session.close()
@@ -82,24 +81,16 @@ class FlickrClient:
         return headers["Authorization"]
 
     # -- requests --------------------------------------------------------------------------------
-    def _send(self, method: str, url: str, *, what: str, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, url: str, *, what: str, seconds: float | None = None, **kwargs: Any) -> Answer:
+        """One exchange within `seconds` (default http_timeout), its answer capped (see transport)."""
         # Flickr's 3,600-an-hour limit is on API method calls; uploads are paced by their own bytes.
         if self.limiter is not None and url == self.endpoints.rest:
             self.limiter.acquire()
         log.debug("%s %s (%s)", method, url, what)
-        try:
-            response = self.session.request(method, url, allow_redirects=False, **kwargs)
-        except requests.Timeout:
-            raise FlickrFailure(ResultError.network(f"{what}: Flickr did not answer in time")) from None
-        except requests.ConnectionError as exc:
-            raise FlickrFailure(ResultError.network(f"{what}: connection failed ({_reason(exc)})")) from None
-        except requests.RequestException as exc:
-            raise FlickrFailure(ResultError.network(f"{what}: {type(exc).__name__}")) from None
-        if kwargs.get("stream"):  # read as it comes (a backup of hundreds of MB): never held whole
-            log.debug("%s answered HTTP %s (streamed)", what, response.status_code)
-        else:
-            log.debug("%s answered HTTP %s (%d bytes)", what, response.status_code, len(response.content))
-        return response
+        answer = exchange(self.session, method, url, what=what,
+                          seconds=self.config.http_timeout if seconds is None else seconds, **kwargs)
+        log.debug("%s answered HTTP %s (%d bytes)", what, answer.status, answer.size)
+        return answer
 
     def upload_file(self, path: str, fields: Mapping[str, str], *, replace: bool = True,
                     content_type: str = "application/octet-stream",
@@ -124,26 +115,31 @@ class FlickrClient:
             sending = ThrottledFile(raw, size, self.config.limit_rate, progress, watch)
             body = MultipartBody(fields, wire_name(path), sending, content_type)
             try:
-                response = self._send("POST", url, what="upload", data=body, auth=auth,
-                                      headers={"Content-Type": body.content_type},
-                                      timeout=upload_timeout(size, self.config.http_timeout))
+                answer = self._send("POST", url, what="upload", data=body, auth=auth,
+                                    headers={"Content-Type": body.content_type},
+                                    seconds=upload_timeout(size, self.config.http_timeout))
             finally:
                 if watch is not None:
                     watch.closed(raw.fileno(), sending.sent)
-        return parse_upload(response.status_code, response.content)
+        return parse_upload(answer.status, answer.body, answer.headers)
 
-    def rest(self, method: str, **params: str) -> dict:
-        """A signed REST call in JSON; POST so long ticket lists never hit a URL length limit."""
+    def rest(self, method: str, *, until: float | None = None, **params: str) -> dict:
+        """A signed REST call in JSON; POST so long ticket lists never hit a URL length limit.
+
+        :param until: a time.monotonic() past which the call must not go (a ticket wait's end)."""
         url = self.endpoints.rest
         data = {"method": method, "format": "json", "nojsoncallback": "1", **params}
         auth = Signed(self.sign_fields(url, data))
-        response = self._send("POST", url, what=method, data=urlencode(data), auth=auth, headers={"Content-Type": FORM},
-                              timeout=(CONNECT_TIMEOUT, self.config.http_timeout))
-        return parse_rest_json(response.status_code, response.content)
+        seconds = self.config.http_timeout
+        if until is not None:
+            seconds = min(seconds, until - time.monotonic())
+        answer = self._send("POST", url, what=method, data=urlencode(data), auth=auth, headers={"Content-Type": FORM},
+                            seconds=seconds)
+        return parse_rest_json(answer.status, answer.body, answer.headers)
 
     # -- Flickr methods the tool uses ---------------------------------------------------------------
-    def check_tickets(self, ticket_ids: Iterable[str]) -> dict:
-        return self.rest("flickr.photos.upload.checkTickets", tickets=",".join(ticket_ids))
+    def check_tickets(self, ticket_ids: Iterable[str], until: float | None = None) -> dict:
+        return self.rest("flickr.photos.upload.checkTickets", until=until, tickets=",".join(ticket_ids))
 
     def photo_secrets(self, photo_id: str) -> tuple[str | None, str | None]:
         photo = _member(self.rest("flickr.photos.getInfo", photo_id=photo_id), "photo")
@@ -158,25 +154,15 @@ class FlickrClient:
         """A static file (no API call) streamed into `into`; its size, checked against Content-Length.
 
         Raises FlickrFailure for a network error, an HTTP error, a short body or one over `max_bytes`."""
-        response = self._send("GET", url, what="download", stream=True,
-                              timeout=(CONNECT_TIMEOUT, self.config.http_timeout))
-        with response:
-            if response.status_code != 200:  # 5xx and 429 pass; a 404 stays a 404
-                raise FlickrFailure(dataclasses.replace(ResultError.network(f"download: HTTP {response.status_code}"),
-                                                        retryable=_temporary(response.status_code)))
-            written = 0
-            try:
-                for chunk in response.iter_content(DOWNLOAD_BLOCK):
-                    written += len(chunk)
-                    if max_bytes is not None and written > max_bytes:
-                        raise FlickrFailure(ResultError.network(f"download: more than {max_bytes} bytes"))
-                    into.write(chunk)
-            except requests.RequestException as exc:
-                raise FlickrFailure(ResultError.network(f"download: connection failed ({_reason(exc)})")) from None
-        expected = response.headers.get("Content-Length")
-        if expected is not None and expected.isdigit() and int(expected) != written:
-            raise FlickrFailure(ResultError.network(f"download: {written} of {expected} bytes arrived"))
-        return written
+        answer = self._send("GET", url, what="download", into=into, transfer=True,
+                            cap=max_bytes if max_bytes is not None else MAX_DOWNLOAD)
+        if answer.status != 200:  # 5xx and 429 pass; a 404 stays a 404
+            raise FlickrFailure(dataclasses.replace(ResultError.network(f"download: HTTP {answer.status}"),
+                                                    retryable=_temporary(answer.status)))
+        expected = answer.headers.get("Content-Length")
+        if expected is not None and expected.isdigit() and int(expected) != answer.size:
+            raise FlickrFailure(ResultError.network(f"download: {answer.size} of {expected} bytes arrived"))
+        return answer.size
 
     def upload_status(self) -> dict:
         return _member(self.rest("flickr.people.getUploadStatus"), "user")
@@ -204,10 +190,10 @@ class FlickrClient:
 
     def fetch(self, url: str, max_bytes: int = 20 * 1024 * 1024) -> bytes:
         """An image at an address Flickr gave (static files need no signature)."""
-        response = self._send("GET", url, what="image download", timeout=(CONNECT_TIMEOUT, self.config.http_timeout))
-        if response.status_code != 200 or len(response.content) > max_bytes:
-            raise FlickrFailure(ResultError.network(f"image download: HTTP {response.status_code}"))
-        return response.content
+        answer = self._send("GET", url, what="image download", cap=max_bytes, transfer=True)
+        if answer.status != 200:
+            raise FlickrFailure(ResultError.network(f"image download: HTTP {answer.status}"))
+        return answer.body
 
 
 class Signed(requests.auth.AuthBase):
@@ -274,14 +260,3 @@ def _member(data: dict, key: str) -> dict:
     """A nested object of a JSON answer, or {} when Flickr sent another shape."""
     value = data.get(key)
     return value if isinstance(value, dict) else {}
-
-
-def _reason(exc: Exception) -> str:
-    """A short cause without URLs or headers (they could carry tokens)."""
-    text = str(exc)
-    for marker in ("Connection refused", "Connection reset", "Connection aborted", "RemoteDisconnected",
-                   "timed out", "Name or service not known", "BrokenPipe", "Broken pipe",
-                   "certificate verify failed", "Max retries exceeded"):
-        if marker in text:
-            return marker.lower() if marker != "Max retries exceeded" else "could not connect"
-    return type(exc).__name__

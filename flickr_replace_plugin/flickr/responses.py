@@ -4,27 +4,24 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
+from typing import Mapping
 from urllib.parse import parse_qs
 
 from ..result import Origin, ResultError
+from .oauthproblems import PROBLEMS, problem_of
 
 # HTTP 401 plain-text oauth_problem values and the Flickr codes they stand for.
-OAUTH_PROBLEMS = {
-    "signature_invalid": 96,
-    "parameter_absent": 97,
-    "token_rejected": 98,
-    "token_expired": 98,
-    "token_revoked": 98,
-    "consumer_key_unknown": 100,
-    "consumer_key_rejected": 100,
-}
+OAUTH_PROBLEMS = {name: p.code for name, p in PROBLEMS.items() if p.code is not None}
+
+MAX_RETRY_AFTER = 120.0  # a longer Retry-After is not waited out: the result says when to try again
 MAX_ANSWER = 1 << 20  # an answer bigger than this is not one of Flickr's
 
 
 class FlickrFailure(Exception):
-    def __init__(self, error: ResultError) -> None:
+    def __init__(self, error: ResultError, retry_after: float | None = None) -> None:
         super().__init__(error.message)
         self.error = error
+        self.retry_after = retry_after  # seconds Flickr asked to wait before the next try (HTTP 429)
 
 
 @dataclass(frozen=True)
@@ -35,18 +32,50 @@ class UploadAnswer:
     ticket_id: str | None = None
 
 
-def check_http(status: int, body: bytes) -> None:
-    """Raise for answers that are not Flickr's ok/fail payloads: 401 oauth problems, 5xx, other HTTP errors."""
+def check_http(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
+    """Raise for answers that are not Flickr's ok/fail payloads: 401 oauth problems, 429, 5xx,
+    other HTTP errors. Each came from the other side after the request was sent: never origin local."""
     if status == 401:
-        text = body[:4096].decode("utf-8", "replace").strip()
-        problem = parse_qs(text).get("oauth_problem", [""])[0]
-        code = OAUTH_PROBLEMS.get(problem)
-        message = f"OAuth refused: {problem}" if problem else "HTTP 401 Unauthorized"
-        raise FlickrFailure(ResultError.flickr(code, message) if code else ResultError(message, code=None))
+        raise FlickrFailure(oauth_refusal(body))
+    if status == 429:
+        wait = retry_after((headers or {}).get("Retry-After"))
+        when = f"; Flickr asked to wait {wait:.0f} s" if wait is not None else ""
+        later = " (try again later)" if wait is not None and wait > MAX_RETRY_AFTER else ""
+        raise FlickrFailure(ResultError.network(f"HTTP 429 Too Many Requests from Flickr{when}{later}"), wait)
     if status >= 500:
         raise FlickrFailure(ResultError.network(f"HTTP {status} from Flickr"))
     if status >= 400:
         raise FlickrFailure(ResultError(f"HTTP {status} from Flickr", origin=Origin.NETWORK))
+
+
+def oauth_refusal(body: bytes) -> ResultError:
+    """An HTTP 401's plain-text `oauth_problem=...`, as a Flickr error with what to do next."""
+    text = body[:4096].decode("utf-8", "replace").strip()
+    name = parse_qs(text).get("oauth_problem", [""])[0]
+    problem = problem_of(name)
+    what = f"OAuth refused ({name})" if name else "HTTP 401 Unauthorized"
+    if problem.code is not None:
+        return ResultError.flickr(problem.code, f"{what}: {problem.advice}")
+    return ResultError(f"{what}: {problem.advice}", origin=Origin.FLICKR, retryable=problem.retryable)
+
+
+def retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds, given as a number or as an HTTP date; None when absent or unreadable."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from datetime import datetime, timezone
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def parse_xml(body: bytes):
@@ -77,9 +106,9 @@ def _flickr_error(code, message) -> ResultError:
     return ResultError.flickr(number, str(message) if message else None)
 
 
-def parse_upload(status: int, body: bytes) -> UploadAnswer:
+def parse_upload(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> UploadAnswer:
     """The answer to an upload or replace: a photo id with secrets (sync) or a ticket id (async)."""
-    check_http(status, body)
+    check_http(status, body, headers)
     root = parse_xml(body)
     ticket = root.find("ticketid")
     if ticket is not None and (ticket.text or "").strip():
@@ -91,9 +120,9 @@ def parse_upload(status: int, body: bytes) -> UploadAnswer:
     raise FlickrFailure(ResultError.network("Flickr's answer held neither a photo id nor a ticket"))
 
 
-def parse_rest_json(status: int, body: bytes) -> dict:
+def parse_rest_json(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> dict:
     """A REST answer in format=json; {"stat":"fail","code":..} becomes a FlickrFailure."""
-    check_http(status, body)
+    check_http(status, body, headers)
     if len(body) > MAX_ANSWER * 16:
         raise FlickrFailure(ResultError.network("answer too large to be Flickr's"))
     try:

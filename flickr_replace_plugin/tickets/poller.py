@@ -12,6 +12,7 @@ from ..result import ReplaceResult
 log = logging.getLogger("flickr_replace.tickets")
 FIRST_POLL = 1.0
 MAX_INTERVAL = 10.0
+LAST_POLL = 1.0  # seconds the poll sent at a ticket's timeout may take
 TICKETS_PER_CALL = 1000
 
 
@@ -27,7 +28,7 @@ class _Waiting:
 class TicketPoller:
     """Polls every waiting ticket of the run in one checkTickets call per round, backing off to 10 s."""
 
-    check: Callable[[list[str]], dict]
+    check: Callable[[list[str], float], dict]
     timeout: float
     waiting: dict[str, _Waiting] = field(default_factory=dict)
     calls: int = 0
@@ -44,6 +45,12 @@ class TicketPoller:
             return float("inf")
         return max(0.0, min(w.next_poll for w in self.waiting.values()) - time.monotonic())
 
+    def _until(self, batch: list[str]) -> float:
+        """A poll ends by the first of its tickets' timeouts (the others are asked again next round),
+        with a moment for the last poll, sent when the timeout is reached."""
+        end = min(self.waiting[tid].started for tid in batch) + self.timeout
+        return max(end, time.monotonic() + LAST_POLL)
+
     def poll(self) -> list[tuple[ReplaceResult, TicketState | None, float]]:
         """One round: finished tickets with their state, timed-out ones with None, each with the
         time its file's work began."""
@@ -52,7 +59,8 @@ class TicketPoller:
         try:
             for i in range(0, len(ids), TICKETS_PER_CALL):
                 self.calls += 1
-                states.update(parse_tickets(self.check(ids[i:i + TICKETS_PER_CALL])))
+                batch = ids[i:i + TICKETS_PER_CALL]
+                states.update(parse_tickets(self.check(batch, self._until(batch))))
         except FlickrFailure as exc:  # checkTickets itself failed: ask again later, until the timeout
             log.warning("checking tickets failed: %s", exc.error.message)
         now = time.monotonic()
