@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import Any
 
 from .env import Environment, ExitStatus
 from ..config import Config, UserDirs, save_credentials
 from .redact import RedactingFilter
 from ..flickr.responses import FlickrFailure
+
+
+TOKEN_SECONDS = 30.0  # each token request, answer included
 
 
 class Aborted(Exception):
@@ -28,40 +32,61 @@ def _ask(env: Environment, prompt: str, secret: bool = False) -> str:
     return line.strip()
 
 
-# Why Flickr's OAuth endpoints refused (RFC 5849 and Flickr's oauth_problem words), and what to do.
-_REFUSALS = {
-    "consumer_key_unknown": "Flickr does not know this API key: check it against the App Garden "
-                            "(https://www.flickr.com/services/apps/)",
-    "consumer_key_rejected": "Flickr rejected this API key: check it in the App Garden",
-    "signature_invalid": "the signature was refused: check the API secret that goes with this key",
-    "parameter_rejected": "the code was not accepted: type the code the page shows for this run, "
-                          "and run `flickr-replace auth` again",
-    "verifier_invalid": "the code was not accepted: run `flickr-replace auth` again and type the new code",
+# Where the dance reads an oauth_problem differently from an API call (the token is the request's).
+_DANCE = {
     "token_rejected": "the authorisation request was not accepted (expired?): run `flickr-replace auth` again",
     "token_expired": "the authorisation request expired: run `flickr-replace auth` again and be quicker",
     "permission_unknown": "access was not allowed yet: open the page, allow 'write' access, then type its code",
-    "token_used": "this authorisation request was used already: run `flickr-replace auth` again",
-    "timestamp_refused": "this computer's clock is off: set it right (or enable network time) and try again",
-    "nonce_used": "Flickr saw this request before: run `flickr-replace auth` again",
-    "parameter_absent": "Flickr missed a part of the request (a proxy in between?): try again",
+    "parameter_rejected": "the code was not accepted: type the code the page shows for this run, "
+                          "and run `flickr-replace auth` again",
 }
+TOKEN_ANSWER = 64 * 1024  # a token answer is a few hundred bytes
+
+
+class Refused(Exception):
+    """A token endpoint answered, but not with a token."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status, self.body = status, body
 
 
 def refusal_words(exc: Exception) -> str:
     """Why the OAuth step failed, in words, without quoting the answer (it may hold tokens)."""
-    import requests
-
-    response = getattr(exc, "response", None)
-    if response is not None:
+    if isinstance(exc, FlickrFailure):  # the network: no answer, a slow one, one too large
+        return f"{exc.error.message}; check your connection (or base_url) and try again"
+    if isinstance(exc, Refused):
         from urllib.parse import parse_qs
 
-        problem = parse_qs(response.text[:4096].strip()).get("oauth_problem", [""])[0]
-        return _REFUSALS.get(problem, f"Flickr refused it ({problem or f'HTTP {response.status_code}'})")
-    if isinstance(exc, requests.Timeout):
-        return "Flickr did not answer in time: check your connection and try again"
-    if isinstance(exc, requests.ConnectionError):
-        return "Flickr could not be reached: check your connection (or base_url) and try again"
+        from ..flickr.oauthproblems import problem_of
+
+        text = exc.body[:4096].decode("utf-8", "replace").strip()
+        problem = parse_qs(text).get("oauth_problem", [""])[0]
+        if problem in _DANCE:
+            return _DANCE[problem]
+        if problem or exc.status == 401:
+            return problem_of(problem).advice
+        return f"Flickr refused it (HTTP {exc.status}): try again later"
     return f"Flickr's answer was not what OAuth expects ({type(exc).__name__}): try again"
+
+
+def _token(session: Any, url: str, what: str, **signer: str) -> dict[str, str]:
+    """One signed token request (request_token, access_token) and its form-encoded answer, read
+    within a deadline and a size cap like every other answer."""
+    from urllib.parse import parse_qsl
+
+    from oauthlib.oauth1 import Client
+
+    from ..flickr.transport import exchange
+
+    _, headers, _ = Client(**signer).sign(url, http_method="POST")
+    answer = exchange(session, "POST", url, what=what, seconds=TOKEN_SECONDS, cap=TOKEN_ANSWER, headers=headers)
+    if answer.status != 200:
+        raise Refused(answer.status, answer.body)
+    fields = dict(parse_qsl(answer.body.decode("utf-8", "replace")))
+    if not fields.get("oauth_token") or not fields.get("oauth_token_secret"):
+        raise ValueError("no token in the answer")
+    return fields
 
 
 def authorize(config: Config, env: Environment, redactor: RedactingFilter) -> int:
@@ -73,33 +98,37 @@ def authorize(config: Config, env: Environment, redactor: RedactingFilter) -> in
 
 
 def _authorize(config: Config, env: Environment, redactor: RedactingFilter) -> int:
-    import requests
-    from requests_oauthlib import OAuth1Session
+    from urllib.parse import urlencode
+
+    from ..flickr.client import USER_AGENT
+    from ..flickr.transport import new_session
 
     keys = app_keys(config, env, redactor)
     if keys is None:
         return ExitStatus.USAGE
     api_key, api_secret = keys
     endpoints = config.endpoints
+    session = new_session(USER_AGENT)
     try:
-        oauth = OAuth1Session(api_key, client_secret=api_secret, callback_uri="oob")
-        request_token = oauth.fetch_request_token(endpoints.request_token, timeout=30)
+        request_token = _token(session, endpoints.request_token, "request token", client_key=api_key,
+                               client_secret=api_secret, callback_uri="oob")
         redactor.add(request_token.get("oauth_token_secret"))
-        url = oauth.authorization_url(endpoints.authorize, perms="write")
+        url = f"{endpoints.authorize}?{urlencode({'oauth_token': request_token['oauth_token'], 'perms': 'write'})}"
         env.stderr.write(f"Open this page, allow 'write' access, and type the code Flickr shows:\n  {url}\n")
         verifier = _ask(env, "Code: ", secret=False)
         if not verifier:
             env.stderr.write("flickr-replace: no code given; nothing stored\n")
             return ExitStatus.USAGE
         redactor.add(verifier)
-        oauth = OAuth1Session(api_key, client_secret=api_secret,
-                              resource_owner_key=request_token["oauth_token"],
-                              resource_owner_secret=request_token["oauth_token_secret"], verifier=verifier)
-        access = oauth.fetch_access_token(endpoints.access_token, timeout=30)
-    except (requests.RequestException, ValueError, KeyError) as exc:
-        # requests-oauthlib's messages can quote the token response: say why in our own words only
+        access = _token(session, endpoints.access_token, "access token", client_key=api_key,
+                        client_secret=api_secret, resource_owner_key=request_token["oauth_token"],
+                        resource_owner_secret=request_token["oauth_token_secret"], verifier=verifier)
+    except (Refused, FlickrFailure, ValueError, KeyError) as exc:
+        # say why in our own words only: an answer could quote a token
         env.stderr.write(f"flickr-replace: authorisation failed: {refusal_words(exc)}; nothing stored\n")
         return ExitStatus.FAILED
+    finally:
+        session.close()
     redactor.add(access.get("oauth_token_secret"))
     new = config.with_(api_key=api_key, api_secret=api_secret, oauth_token=access.get("oauth_token"),
                        oauth_token_secret=access.get("oauth_token_secret"))

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from ..config import is_loopback
@@ -85,7 +86,9 @@ class Deadline:
             if self._done:
                 return
             self.expired = True
-            sock = getattr(self.conn, "sock", None)
+            # http.client lets go of the socket of an answer that ends with the connection
+            # (conn.sock is None then): the socket it connected stays reachable for the cut
+            sock = getattr(self.conn, "sock", None) or getattr(self.conn, "connected_sock", None)
         if isinstance(sock, socket.socket):
             # the plain socket's shutdown, also under TLS: the reading thread's recv returns at once
             with contextlib.suppress(OSError):
@@ -103,12 +106,28 @@ class _Watched:
         return conn
 
 
-class _HTTPPool(_Watched, HTTPConnectionPool):
+class _Remembered:
+    """A connection that keeps the socket it connected, for a Deadline to cut."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        self.connected_sock = self.sock  # type: ignore[attr-defined]
+
+
+class _HTTPConnection(_Remembered, HTTPConnection):
     pass
+
+
+class _HTTPSConnection(_Remembered, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(_Watched, HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
 
 
 class _HTTPSPool(_Watched, HTTPSConnectionPool):
-    pass
+    ConnectionCls = _HTTPSConnection
 
 
 POOLS = {"http": _HTTPPool, "https": _HTTPSPool}

@@ -17,9 +17,20 @@ proxies, dropped connections, slow answers, failed tickets) on demand and in a k
 | `ticket_invalid`   | the next async ticket is reported `invalid="1"`               | replace, upload  |
 | `truncate`         | an image file answers its full Content-Length but sends only  | static           |
 |                    | `after_bytes` (default half) of it, then closes               |                  |
+| `drip`             | the real answer (the request is carried out), sent one byte   | replace, upload, rest |
+|                    | every `interval` s (default 0.2), headers too unless          |                  |
+|                    | `headers=False`                                               |                  |
+| `huge`             | answers HTTP 200 with a body of `size` bytes (default 160 MB) | replace, upload, rest |
+|                    | made on the fly; with `length=False` no Content-Length (the   |                  |
+|                    | end is the connection's close); nothing is done               |                  |
+| `oauth`            | answers HTTP 401 `oauth_problem=NAME` (`problem`, default     | replace, upload, rest |
+|                    | `timestamp_refused`; `""`: a bare 401); nothing is done       |                  |
+| `retry_after`      | answers HTTP 429 with `Retry-After: seconds` (default 1; an   | replace, upload, rest |
+|                    | HTTP date instead with `date=True`); nothing is done          |                  |
 
 `scope` narrows or widens where a fault applies: `replace`, `upload`, `rest`, `oauth`, `static`
-(the image files; `http`, `slow`, `drop_after_body` and `truncate` apply there), a list of these,
+(the image files; `http`, `slow`, `drop_after_body`, `truncate`, `drip`, `huge` and `retry_after`
+apply there), a list of these,
 or `any`. `method` restricts a fault to one REST method (`*`: any).
 """
 from __future__ import annotations
@@ -45,7 +56,13 @@ DEFAULT_SCOPES: dict[str, frozenset[str]] = {
     "ticket_fail": UPLOADS,
     "ticket_invalid": UPLOADS,
     "truncate": STATIC,
+    "drip": UPLOADS | REST,
+    "huge": UPLOADS | REST,
+    "oauth": UPLOADS | REST,
+    "retry_after": UPLOADS | REST,
 }
+ANSWERS = frozenset({"error", "http", "drop_after_body", "rest_error", "huge", "oauth", "retry_after"})
+STATIC_ANSWERS = frozenset({"http", "drop_after_body", "truncate", "huge", "retry_after"})
 KINDS = frozenset(DEFAULT_SCOPES)
 
 

@@ -36,6 +36,10 @@ class Reply:
     drop: bool = False  # close the connection without answering at all
     stream: BinaryIO | None = None  # a body streamed (and closed) from this open file instead of `body`
     cut_after: int | None = None  # send only this many bytes of the body, then close (a fault)
+    generated: int | None = None  # a body of this many spaces made on the fly instead of `body` (a fault)
+    declare_length: bool = True  # send a Content-Length (else the body ends with the connection)
+    drip: float | None = None  # send the answer one byte every this many seconds (a fault)
+    drip_headers: bool = True  # the status line and headers dripped too
     signed: Signed | None = None  # for the request log
     error_code: int | None = None
     oauth_problem: str | None = None

@@ -13,13 +13,14 @@ import threading
 import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from . import control, static
-from .faults import Fault
+from .faults import ANSWERS, STATIC_ANSWERS, Fault
 from .multipart import BodyError, BodyReader
-from .replies import XML, Format, Reply
+from .replies import XML, XML_TYPE, Format, Reply
 from .request import Request, content_length, read_request
 from .requestlog import describe_reply, describe_request, new_entry
 
@@ -144,7 +145,7 @@ class Handler(BaseHTTPRequestHandler):
             if slow is not None:
                 entry["faults"].append(slow.kind)
                 time.sleep(float(slow.opt("seconds", 2.0)))
-            fault = sandbox.faults.take({"error", "http", "drop_after_body", "rest_error"}, scope, method)
+            fault = sandbox.faults.take(ANSWERS, scope, method)
             if fault is not None:
                 entry["faults"].append(fault.kind)
                 if not (fault.kind == "drop_after_body" and fault.opt("apply", False)):
@@ -152,7 +153,7 @@ class Handler(BaseHTTPRequestHandler):
             reply = sandbox.api.handle(route, request)
             if fault is not None:  # carried out, and the answer lost on the way back
                 reply.drop = True
-            return reply
+            return dripped(sandbox, scope, method, entry, reply)
         finally:
             request.discard_photo()
 
@@ -163,7 +164,7 @@ class Handler(BaseHTTPRequestHandler):
         if slow is not None:
             entry["faults"].append(slow.kind)
             time.sleep(float(slow.opt("seconds", 2.0)))
-        fault = sandbox.faults.take({"http", "drop_after_body", "truncate"}, "static")
+        fault = sandbox.faults.take(STATIC_ANSWERS, "static")
         if fault is not None:
             entry["faults"].append(fault.kind)
             if fault.kind != "truncate":
@@ -171,24 +172,32 @@ class Handler(BaseHTTPRequestHandler):
         reply = static.serve(sandbox.store, sandbox.renditions, path) or Reply.text(404, "Not Found\n")
         if fault is not None and reply.status == 200:
             reply.cut_after = int(fault.opt("after_bytes", body_length(reply) // 2))
-        return reply
+        return dripped(sandbox, "static", None, entry, reply)
 
     def _send(self, reply: Reply) -> None:
         if reply.drop:
             self.close_connection = True
             return
+        if reply.drip is not None:
+            self._drip(reply)
+            return
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(body_length(reply)))
+            if reply.declare_length:
+                self.send_header("Content-Length", str(body_length(reply)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)
-            if reply.close or reply.cut_after is not None:
+            if reply.close or reply.cut_after is not None or not reply.declare_length:
                 self.send_header("Connection", "close")
                 self.close_connection = True
             self.end_headers()
             if reply.stream is not None:
                 self.connection.sendfile(reply.stream, count=reply.cut_after)
+            elif reply.generated is not None:
+                left = reply.generated
+                while left > 0:
+                    left -= self.wfile.write(SPACES[:min(left, len(SPACES))])
             else:
                 self.wfile.write(reply.body if reply.cut_after is None else reply.body[:reply.cut_after])
         except OSError:
@@ -198,8 +207,46 @@ class Handler(BaseHTTPRequestHandler):
                 reply.stream.close()
 
 
+    def _drip(self, reply: Reply) -> None:
+        """The answer one byte at a time (a `drip` fault), until it is all sent or the client left."""
+        self.close_connection = True
+        body = reply.stream.read() if reply.stream is not None else reply.body
+        if reply.stream is not None:
+            reply.stream.close()
+        head = "".join(f"{name}: {value}\r\n" for name, value in
+                       {"Content-Type": reply.content_type, "Content-Length": str(len(body)),
+                        **reply.headers, "Connection": "close"}.items())
+        head = f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}\r\n{head}\r\n".encode()
+        data = head + body
+        start = 0
+        if not reply.drip_headers:
+            start = len(head)
+            self.wfile.write(head)
+        for i in range(start, len(data)):
+            try:
+                self.wfile.write(data[i:i + 1])
+            except OSError:
+                return
+            time.sleep(reply.drip)
+
+
+SPACES = b" " * (1 << 20)
+
+
 def body_length(reply: Reply) -> int:
+    if reply.generated is not None:
+        return reply.generated
     return os.fstat(reply.stream.fileno()).st_size if reply.stream is not None else len(reply.body)
+
+
+def dripped(sandbox: control.Served, scope: str, method: str | None, entry: dict[str, Any], reply: Reply) -> Reply:
+    """The real answer, sent slowly when a `drip` fault is queued for this request."""
+    fault = None if reply.drop else sandbox.faults.take({"drip"}, scope, method)
+    if fault is not None:
+        entry["faults"].append(fault.kind)
+        reply.drip = float(fault.opt("interval", 0.2))
+        reply.drip_headers = bool(fault.opt("headers", True))
+    return reply
 
 
 def fault_reply(fault: Fault, route: str, request: Request | None) -> Reply:
@@ -212,5 +259,17 @@ def fault_reply(fault: Fault, route: str, request: Request | None) -> Reply:
         reason = HTTP_REASONS.get(status, "Error")
         page = f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>\n"
         return Reply(status, page.encode(), "text/html; charset=utf-8")
+    if fault.kind == "huge":
+        size = int(fault.opt("size", 160_000_000))
+        kind = "image/jpeg" if route == "static" else XML_TYPE
+        return Reply(200, content_type=kind, generated=size, declare_length=bool(fault.opt("length", True)))
+    if fault.kind == "oauth":
+        problem = str(fault.opt("problem", "timestamp_refused"))
+        return Reply.text(401, f"oauth_problem={problem}" if problem else "", oauth_problem=problem or None,
+                          headers={"WWW-Authenticate": 'OAuth realm="flickr-sandbox"'})
+    if fault.kind == "retry_after":
+        seconds = float(fault.opt("seconds", 1))
+        value = formatdate(time.time() + seconds, usegmt=True) if fault.opt("date", False) else str(int(seconds))
+        return Reply.text(429, "Too Many Requests\n", headers={"Retry-After": value})
     fmt = Format.of(request.fields) if route == "rest" and request is not None else XML
     return fmt.fail(int(fault.opt("code", 105)), fault.opts.get("message"))
