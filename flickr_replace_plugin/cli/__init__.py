@@ -26,7 +26,7 @@ Run `flickr-replace COMMAND --help` for a command's options."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .argtypes import byte_size, positive_int, seconds
+    from .argtypes import byte_size, positive_int, wait_seconds
 
     def shared(top: bool) -> argparse.ArgumentParser:
         """Options every command takes, before or after the command; after it, SUPPRESS keeps the
@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="don't check the target and the picture first (saves API calls; one file per photo still holds)")
     r.add_argument("--json", action="store_true", help="one JSON object per path on stdout, nothing else")
     r.add_argument("--jobs", type=positive_int, default=None, metavar="N", help="replace N files at a time")
-    r.add_argument("--timeout", type=seconds, default=None, metavar="S", help="seconds to wait for async tickets (default 600)")
+    r.add_argument("--timeout", type=wait_seconds, default=None, metavar="S", help="seconds to wait for async tickets (default 600)")
     r.add_argument("--retries", type=positive_int, default=None, metavar="N", help="upload attempts for temporary failures (default 4)")
     r.add_argument("--limit-rate", type=byte_size, default=None, metavar="BYTES/S", help="cap upload speed, e.g. 500k or 2M")
     r.add_argument("--upload-missing", action="store_true", default=None, help="upload a file no source has an id for as a new photo (unless it is probably on Flickr already), and record its id")
@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("tickets", parents=[common], help="finish async tickets an earlier run left pending")
     t.add_argument("--json", action="store_true", help="one result object per ticket")
     t.add_argument("--no-wait", dest="wait", action="store_false", default=True, help="ask once, don't wait")
-    t.add_argument("--timeout", type=seconds, default=None, metavar="S", help="seconds to wait for the tickets")
+    t.add_argument("--timeout", type=wait_seconds, default=None, metavar="S", help="seconds to wait for the tickets")
 
     from .tokenimport import add_auth_parser
 

@@ -23,4 +23,6 @@ def _argtype(rule: Rule, name: str) -> Callable[[str], Any]:
 
 positive_int = _argtype(RULES["jobs"], "positive_int")
 seconds = _argtype(RULES["timeout"], "seconds")
+# a ticket wait of 0 s would report every async upload pending at once: --no-wait says that
+wait_seconds = _argtype(RULES["http_timeout"], "wait_seconds")
 byte_size = _argtype(Rule("integer", "a byte size such as 500k or 2M", _byte_size), "byte_size")

@@ -112,7 +112,7 @@ def _authorize(config: Config, env: Environment, redactor: RedactingFilter) -> i
     try:
         request_token = _token(session, endpoints.request_token, "request token", client_key=api_key,
                                client_secret=api_secret, callback_uri="oob")
-        redactor.add(request_token.get("oauth_token_secret"))
+        redactor.add(request_token.get("oauth_token_secret"), request_token.get("oauth_token"))
         url = f"{endpoints.authorize}?{urlencode({'oauth_token': request_token['oauth_token'], 'perms': 'write'})}"
         env.stderr.write(f"Open this page, allow 'write' access, and type the code Flickr shows:\n  {url}\n")
         verifier = _ask(env, "Code: ", secret=False)
@@ -129,7 +129,7 @@ def _authorize(config: Config, env: Environment, redactor: RedactingFilter) -> i
         return ExitStatus.FAILED
     finally:
         session.close()
-    redactor.add(access.get("oauth_token_secret"))
+    redactor.add(access.get("oauth_token_secret"), access.get("oauth_token"))
     new = config.with_(api_key=api_key, api_secret=api_secret, oauth_token=access.get("oauth_token"),
                        oauth_token_secret=access.get("oauth_token_secret"))
     return store(new, env, "the new token", access.get("username"))
@@ -145,7 +145,7 @@ def app_keys(config: Config, env: Environment, redactor: RedactingFilter) -> tup
         if not (api_key and api_secret):
             env.stderr.write("flickr-replace: an API key and secret are needed\n")
             return None
-    redactor.add(api_secret)
+    redactor.add(api_secret, api_key)
     return api_key, api_secret
 
 

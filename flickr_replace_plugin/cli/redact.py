@@ -6,13 +6,13 @@ import re
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
-_SECRET_FIELDS = r"oauth_(?:signature|token_secret|verifier)"
+# oauth_token after oauth_token_secret: the longer name is tried first
+_SECRET_FIELDS = r"oauth_(?:signature|token_secret|verifier|consumer_key|token)"
 _PATTERNS = [
     re.compile(rf"({_SECRET_FIELDS}(?:=|%3D|%253D))[^&%\s\"',]+"),  # form-encoded, and inside base strings
-    re.compile(rf'({_SECRET_FIELDS}=")[^"]*'),  # Authorization header values
+    re.compile(r'(oauth_[a-z_]+=")[^"]*'),  # every value of an Authorization header, each on its own
     re.compile(rf"(['\"]{_SECRET_FIELDS}['\"]\s*[:,]\s*['\"])[^'\"]*"),  # ('name', 'value') and {'name': 'value'}
     re.compile(r"(\bSignature: )\S+"),  # oauthlib logs each signature it makes
-    re.compile(r"(Authorization['\"]?:\s*b?['\"]?OAuth )[^'\"\n]+", re.IGNORECASE),
     re.compile(r"(api_secret['\"]?[:=]\s*['\"]?)[^\s'\",}]+"),
 ]
 MASK = "***"

@@ -20,7 +20,8 @@ def setup(args: argparse.Namespace, env: Environment, redactor: RedactingFilter)
 
     plugins = get_plugins(args.plugin or (), env.env)
     config = load_config(env.env, plugins)
-    redactor.add(config.api_secret, config.oauth_token_secret)
+    # the key and token too: not secrets alone, but -vv output is pasted into bug reports
+    redactor.add(config.api_secret, config.oauth_token_secret, config.api_key, config.oauth_token)
     return config, plugins
 
 
