@@ -178,3 +178,17 @@ def test_the_sandbox_listens_on_loopback_only_by_default(tmp_path, cli_env):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_vv_masks_the_api_key_the_token_and_every_oauth_header_value(sandbox, cli_env, photo):
+    path, pid = photo
+    ran = cli(["replace", path, "--photo-id", pid, "-vv", "--json"], cli_env)
+    assert ran.returncode == 0, ran.stderr
+    err = ran.stderr
+    assert "Authorization: OAuth " in err, "the signing is logged at -vv"
+    for name in ("FLICKR_API_KEY", "FLICKR_OAUTH_TOKEN"):
+        assert cli_env[name] not in err, f"-vv printed {name} in clear"
+    header_values = re.findall(r'(oauth_\w+)="([^"]*)"', err)
+    assert header_values and all(value == "***" for _, value in header_values), header_values
+    assert {"oauth_consumer_key", "oauth_token", "oauth_nonce"} <= {name for name, _ in header_values}
+    assert 'OAuth ***"' not in err
