@@ -37,10 +37,11 @@ class ReadWatch(Protocol):
     def closed(self, fd: int, read: int) -> None: ...
 
 
-def upload_timeout(size: int, minimum: float = 60.0) -> float:
+def upload_timeout(size: int, minimum: float = 60.0, limit_rate: int | None = None) -> float:
     """An upload's whole deadline, generous for big files: a fixed minimum plus time for a slow
-    (100 kB/s) link."""
-    return minimum + size / SLOW_LINK
+    (100 kB/s) link, or for the speed the user capped it at when that is slower."""
+    rate = min(SLOW_LINK, limit_rate) if limit_rate else SLOW_LINK
+    return minimum + size / rate
 
 
 def wire_name(path: str) -> str:
@@ -117,7 +118,7 @@ class FlickrClient:
             try:
                 answer = self._send("POST", url, what="upload", data=body, auth=auth,
                                     headers={"Content-Type": body.content_type},
-                                    seconds=upload_timeout(size, self.config.http_timeout))
+                                    seconds=upload_timeout(size, self.config.http_timeout, self.config.limit_rate))
             finally:
                 if watch is not None:
                     watch.closed(raw.fileno(), sending.sent)
