@@ -1,7 +1,9 @@
 """Every `oauth_problem` an OAuth 1.0a server may answer with (HTTP 401, plain text), for Flickr.
 
-Flickr's own codes exist for four of them (the contract's 96, 97, 98, 100); the others carry no
-code (null), so a host never mistakes our reading for Flickr's word. Each says what to do next.
+Flickr's own codes exist for four of them (the contract's 96, 97, 98, 100); an expired or revoked
+token keeps 98 and a rejected key 100, as earlier versions reported them (a host that re-authorises
+on 98 still does). The others carry no code (null), so a host never mistakes our reading for
+Flickr's word. Each says what to do next.
 Retryable only where a new attempt can help: every attempt is signed afresh (new nonce and
 timestamp), which cures `nonce_used`; `timestamp_refused` is not retried, because a clock that
 is off stays off until the user sets it.
@@ -37,11 +39,11 @@ PROBLEMS: dict[str, Problem] = {
     "version_rejected": Problem(None, "Flickr refused the OAuth version: something between this computer "
                                       "and Flickr changed the request (a proxy?)"),
     "parameter_rejected": Problem(None, f"Flickr refused a value of the signed request: {AUTH_AGAIN}"),
-    "token_expired": Problem(None, f"the token has expired: {AUTH_AGAIN}"),
-    "token_revoked": Problem(None, f"the token was revoked (the app's access was removed on flickr.com): "
+    "token_expired": Problem(98, f"the token has expired: {AUTH_AGAIN}"),
+    "token_revoked": Problem(98, f"the token was revoked (the app's access was removed on flickr.com): "
                                    f"{AUTH_AGAIN}"),
     "token_used": Problem(None, f"the token was used already: {AUTH_AGAIN}"),
-    "consumer_key_rejected": Problem(None, f"Flickr rejected this API key (disabled?): check it in the App "
+    "consumer_key_rejected": Problem(100, f"Flickr rejected this API key (disabled?): check it in the App "
                                            f"Garden ({APP_GARDEN}) or get a new one"),
     "consumer_key_refused": Problem(None, f"Flickr refused this API key for now (over its limits?): wait an "
                                           f"hour, then try again; the App Garden shows the key ({APP_GARDEN})"),
