@@ -69,7 +69,7 @@ def import_token(config: Config, env: Environment, redactor: RedactingFilter, gi
         return ExitStatus.USAGE
     rows, others = _rows(path, keys[0])
     for row in rows:
-        redactor.add(row[2])
+        redactor.add(row[2], row[1])  # the secret, and the token itself (masked at -vv too)
     if not rows:
         held = f"it holds tokens for {others} other API key(s), and " if others else ""
         raise ConfigError(f"flickrapi has no token for this API key in {path}: {held}a token works only with "
