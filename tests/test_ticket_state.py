@@ -276,3 +276,16 @@ def test_an_interrupted_run_promises_no_later_finish_for_a_ticket_it_could_not_s
     [result] = ran.results()
     assert result["status"] == "pending" and any("could not be saved" in w for w in result["warnings"])
     assert f"except the ticket(s) of {path}, which could not be saved" in ran.stderr
+
+
+def test_a_bad_entry_in_a_damaged_file_is_named_too(sandbox, cli_env, export, state):
+    pending(cli_env, [export(f"{n}.jpg") for n in range(3)])
+    data = json.loads((state / "tickets.json").read_text(encoding="utf-8"))
+    bad, whole, _ = data["tickets"]  # in the file's order: the last one is cut by the truncation
+    data["tickets"][bad]["ticket_id"] = 789  # a number where the ticket's text belongs
+    (state / "tickets.json").write_text(_truncated(json.dumps(data)), encoding="utf-8")  # and the end lost
+
+    ran = cli(["tickets", "--json"], cli_env)
+    assert ran.returncode == 0, ran.stderr
+    assert "damaged" in ran.stderr and repr(bad) in ran.stderr and "789" in ran.stderr
+    assert [r["ticket_id"] for r in ran.results()] == [whole]  # the whole one still finishes

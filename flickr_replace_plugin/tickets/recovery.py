@@ -119,7 +119,8 @@ def _entries_in(value: Any) -> list[tuple[str, Any]]:
 
 def _salvage(text: str) -> list[tuple[str, Any]]:
     """The `"ID": {...}` entries that still decode, one by one, from text that is no longer JSON
-    (cut short, or garbled in the middle): an entry is taken when its key names its own ticket."""
+    (cut short, or garbled in the middle): an object holding a `ticket_id` is an entry (one that
+    does not name its own key, or holds a wrong type, is then named as bad by `entry_problem`)."""
     decoder = json.JSONDecoder()
     found: list[tuple[str, Any]] = []
     position = 0
@@ -130,10 +131,10 @@ def _salvage(text: str) -> list[tuple[str, Any]]:
         except ValueError:
             position = match.end()
             continue
-        if isinstance(entry, dict) and entry.get("ticket_id") == key:
+        if isinstance(entry, dict) and "ticket_id" in entry:  # a ticket, whole or not: checked, then named if bad
             found.append((key, entry))
             position = end
-        else:
+        else:  # a nested object (`"previous": {...}`), or not one of ours
             position = match.end()
     return found
 
