@@ -3,6 +3,7 @@ files and folders where an argument is a path; shtab loaded by this command alon
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,12 @@ def test_zsh_script_is_valid(cli_env, tmp_path):
     script.write_text(ran.stdout, encoding="utf-8")
     check = subprocess.run(["zsh", "-n", str(script)], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stderr
+    # As a user installs it: a folder on $fpath, then compinit finds it and binds it to the command.
+    load = (f"fpath=({tmp_path} $fpath); autoload -Uz compinit; compinit -u -d {tmp_path}/zcompdump; "
+            "print -r -- ${_comps[flickr-replace]}")
+    loaded = subprocess.run(["zsh", "-f", "-c", load], capture_output=True, text=True, timeout=30,
+                            env={"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")})
+    assert loaded.stdout.strip() == "_flickr-replace", loaded.stdout + loaded.stderr
     for name in COMMANDS:
         assert name in ran.stdout, name
 
