@@ -132,7 +132,7 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
         for result in known:
             finishing.pop(result.ticket_id or "", None)
         known += [w.result for w in poller.waiting.values()] + list(finishing.values())
-        known += [_cut_off(path, future) for future, path in uploading.items()]
+        known += [_cut_off(path, future, run.store) for future, path in uploading.items()]
         for result in known:
             yield _handed_on(run, result, handed_over)
         raise
@@ -150,12 +150,16 @@ def _not_started(path: str) -> ReplaceResult:
     return result
 
 
-def _cut_off(path: str, future: "Future[Step]") -> ReplaceResult:
-    """An upload the interruption reached: never started (`skipped`), or stopped mid-way (`failed`)."""
+def _cut_off(path: str, future: "Future[Step]", store: TicketStore) -> ReplaceResult:
+    """An upload the interruption reached: never started (`skipped`), sent with its ticket saved
+    (`pending`: its worker had not handed it on yet), or stopped mid-way (`failed`)."""
     if future.cancelled():
         return _not_started(path)
     if future.done() and future.exception() is None:  # it finished as the interruption came
         return future.result().result
+    saved = store.saved_for(path)
+    if saved is not None:
+        return saved
     # Unknown whether Flickr got the whole file; it keeps the old image or the new one whole.
     return ReplaceResult(path=path).fail(ResultError(
         "cut off by the interruption mid-upload: the photo holds its old image or this file whole "

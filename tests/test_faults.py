@@ -225,6 +225,41 @@ def fast_env(cli_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return with_config(cli_env, tmp_path / "fast.yaml", backoff=0.01, calls_per_hour=1_000_000)
 
 
+def test_interrupted_after_the_ticket_is_saved_but_before_its_worker_hands_it_on_it_is_pending(
+        sandbox, config, items, monkeypatch):
+    """A worker slow to return (a busy machine) after saving its ticket: the upload went through, so
+    its result is `pending` with that ticket, never `failed` as if cut off mid-upload."""
+    from flickr_replace_plugin.tickets import TicketStore
+
+    [item] = items(sandbox, 1)
+    saved, release = threading.Event(), threading.Event()
+    save = TicketStore.add
+
+    def add_then_stall(store, result, *args, **kwargs):
+        save(store, result, *args, **kwargs)
+        saved.set()
+        release.wait(30)
+
+    monkeypatch.setattr(TicketStore, "add", add_then_stall)
+    main = threading.main_thread().ident
+
+    def interrupt() -> None:
+        if saved.wait(30):
+            signal.pthread_kill(main, signal.SIGINT)
+
+    results = []
+    threading.Thread(target=interrupt, daemon=True).start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            for result in replace_many([str(item.path)], config=config):
+                results.append(result)
+    finally:
+        release.set()
+    [result] = results
+    assert (result.status.value, result.error) == ("pending", None)
+    assert result.ticket_id in saved_tickets(Path(config.state_dir))
+
+
 @pytest.mark.parametrize("signum, status, word", [
     (signal.SIGINT, 130, "interrupted"),
     (signal.SIGTERM, 143, "terminated"),

@@ -1,6 +1,7 @@
 """The saved list of pending tickets that outlives a run: `tickets.json` in the user state dir."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -34,6 +35,7 @@ class TicketStore:
         self._queued_lock = threading.Lock()
         self._queued: list[Callable[[Tickets], None]] = []
         self._version = self._saved = 0
+        self.sent: dict[str, ReplaceResult] = {}  # by path: the tickets this process saves, for an interruption
 
     def load(self) -> Tickets:
         """The saved tickets, every one still readable; a damaged file is set aside and repaired."""
@@ -82,7 +84,22 @@ class TicketStore:
         entry["journal"] = result.extra.get("journal")  # its journal entry, completed by whoever finishes it
         if claim:
             entry["claim"] = self.claim.hold()
-        self._update(lambda t: t.__setitem__(result.ticket_id, entry))
+        self.sent[result.path] = dataclasses.replace(result)
+        try:
+            self._update(lambda t: t.__setitem__(result.ticket_id, entry))
+        except BaseException:
+            self.sent.pop(result.path, None)
+            raise
+
+    def saved_for(self, path: str, wait: float = 5.0) -> ReplaceResult | None:
+        """The pending result whose ticket this process saved for `path`, once a write in flight is
+        done: an upload that an interruption reached after Flickr gave its ticket is `pending` with
+        that ticket, not cut off."""
+        if path not in self.sent:
+            return None
+        if self.lock.acquire(timeout=wait):
+            self.lock.release()
+        return self.sent.get(path)
 
     def remove(self, *ticket_ids: str) -> None:
         """Unsave finished tickets; one that another run has claimed since is left to it."""
