@@ -248,6 +248,8 @@ def test_interrupted_after_the_ticket_is_saved_but_before_its_worker_hands_it_on
             signal.pthread_kill(main, signal.SIGINT)
 
     results = []
+    # Ctrl-C raises here even when the test run was started with SIGINT ignored (in the background)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Thread(target=interrupt, daemon=True).start()
     try:
         with pytest.raises(KeyboardInterrupt):
@@ -255,6 +257,7 @@ def test_interrupted_after_the_ticket_is_saved_but_before_its_worker_hands_it_on
                 results.append(result)
     finally:
         release.set()
+        signal.signal(signal.SIGINT, previous)
     [result] = results
     assert (result.status.value, result.error) == ("pending", None)
     assert result.ticket_id in saved_tickets(Path(config.state_dir))
