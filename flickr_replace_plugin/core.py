@@ -336,7 +336,7 @@ class Run:
         """
         if state is None:
             log.info("%s: ticket %s still waiting after %.0f s", result.path, result.ticket_id, self.timeout)
-            if result.extra.get("unsaved"):
+            if result.ticket_unsaved:
                 result.warnings.append(f"ticket {result.ticket_id} was still being processed after {self.timeout:.0f} s, "
                                        f"and it is not saved: check photo {result.photo_id or '(new)'} on flickr.com "
                                        "later; `flickr-replace tickets` cannot finish it")

@@ -116,7 +116,10 @@ class ReplaceResult:
     backup: str | None = None               # the saved copy of the photo's previous original
     sha256: str | None = None               # of exactly the bytes Flickr received
     warnings: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Internal state, never in the JSON: the journal entry this send opened (completed by whoever
+    # finishes it), and whether its pending ticket could not be saved (this run is its only chance).
+    journal_entry: int | None = field(default=None, repr=False, compare=False)
+    ticket_unsaved: bool = field(default=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

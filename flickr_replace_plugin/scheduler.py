@@ -113,7 +113,7 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
                 uploading.pop(future, None)
                 result = step.result
                 finishing.pop(result.ticket_id or "", None)
-                waits = run.wait or result.extra.get("unsaved")  # an unsaved ticket: this run is its only chance
+                waits = run.wait or result.ticket_unsaved  # an unsaved ticket: this run is its only chance
                 if result.status is Status.PENDING and result.ticket_id and waits and not step.polled:
                     poller.add(result, started=step.started)
                     continue
@@ -170,7 +170,7 @@ def _handed_on(run: Batch, result: ReplaceResult, handed_over: list[str]) -> Rep
     """A result ready to give (its `after_replace` hooks run); a final ticket's entry is unsaved
     once it has been given (yielding it gives it: the consumer has it whatever it does next)."""
     result = run.after(result)
-    if result.ticket_id and result.status is not Status.PENDING and not result.extra.get("unsaved"):
+    if result.ticket_id and result.status is not Status.PENDING and not result.ticket_unsaved:
         handed_over.append(result.ticket_id)
     return result
 

@@ -24,7 +24,7 @@ class Printer:
     def result(self, result: ReplaceResult) -> None:
         with self.lock:
             self.counts[result.status.value] += 1
-            if result.status is Status.PENDING and result.extra.get("unsaved"):
+            if result.status is Status.PENDING and result.ticket_unsaved:
                 self.unsaved.append(result.path)
             self.out.write((json_line(result.to_dict()) if self.as_json else human_line(result)) + "\n")
             self.out.flush()
@@ -59,7 +59,7 @@ def human_line(result: ReplaceResult) -> str:
     line = f"{_SYMBOL[result.status]}: {result.path}{target}{via}"
     if result.ticket_id and result.status is Status.PENDING:
         line += f", ticket {result.ticket_id} " + ("(not saved, so `flickr-replace tickets` cannot finish it: "
-                                                   "check the photo on flickr.com later)" if result.extra.get("unsaved")
+                                                   "check the photo on flickr.com later)" if result.ticket_unsaved
                                                    else "(finish later with `flickr-replace tickets`)")
     if result.error is not None:
         code = f" [code {result.error.code}]" if result.error.code is not None else ""

@@ -143,7 +143,7 @@ class Safety:
     def send(self, result: ReplaceResult, plan: Plan, upload: Upload) -> UploadAnswer:
         """The upload, journalled first, retried whole; a version that changed is never `replaced`."""
         versions = Versions(plan.expected_sha256)
-        result.extra["journal"] = self.journal.begin(
+        result.journal_entry = self.journal.begin(
             path=result.path, photo_id=result.photo_id, backup=result.backup,
             command="upload" if result.photo_id is None else self.options.command,
             previous=result.previous, sha256=plan.expected_sha256, size=result.bytes)
@@ -187,7 +187,7 @@ class Safety:
     # -- after ------------------------------------------------------------------------------------
     def finish(self, result: ReplaceResult) -> None:
         """Complete the journal entry with the final outcome (a pending ticket stays `pending`)."""
-        entry = result.extra.get("journal")
+        entry = result.journal_entry
         if entry is None:
             return
         try:

@@ -81,7 +81,7 @@ class TicketStore:
         """Save a ticket, claimed by this run when it waits for it (the claim ends with the run)."""
         entry = result.to_dict()
         entry["saved_at"] = time.time()
-        entry["journal"] = result.extra.get("journal")  # its journal entry, completed by whoever finishes it
+        entry["journal"] = result.journal_entry  # its journal entry, completed by whoever finishes it
         if claim:
             entry["claim"] = self.claim.hold()
         self.sent[result.path] = dataclasses.replace(result)
@@ -138,14 +138,14 @@ def result_from_saved(entry: Entry) -> ReplaceResult:
         status=Status.PENDING, ticket_id=entry.get("ticket_id"), attempts=int(entry.get("attempts") or 0),
         bytes=entry.get("bytes"), previous=entry.get("previous"), backup=entry.get("backup"),
         sha256=entry.get("sha256"), warnings=list(entry.get("warnings") or []),
-        extra={"journal": entry["journal"]} if isinstance(entry.get("journal"), int) else {},
+        journal_entry=entry["journal"] if isinstance(entry.get("journal"), int) else None,
     )
 
 
 def unsaved(result: ReplaceResult, where: Path, exc: OSError) -> None:
     """A ticket that could not be saved: the result says so, and this run waits for it (no later
     `flickr-replace tickets` would know it)."""
-    result.extra["unsaved"] = True
+    result.ticket_unsaved = True
     result.warnings.append(f"ticket {result.ticket_id} could not be saved in {where} ({exc.strerror or exc}): "
                            "this run waits for it instead, as `flickr-replace tickets` cannot finish it later")
     log.warning("could not save ticket %s in %s: %s", result.ticket_id, where, exc.strerror or exc)
