@@ -390,11 +390,36 @@ def is_loopback(host: str) -> bool:
 
 
 def save_credentials(path: Path, updates: Mapping[str, str]) -> None:
-    """Merge `updates` into the config file, written atomically with mode 0600."""
-    import yaml
+    """Merge `updates` into the config file, written atomically with mode 0600.
 
+    The user's file stays theirs: its comments and the order of its keys are kept (only the lines
+    of the keys set change), and a symlinked config is written where the link points, not replaced
+    by a regular file."""
     from .fsutil import atomic_write
 
-    data = read_config_file(path) if path.exists() else {}
-    data.update(updates)
-    atomic_write(path, yaml.safe_dump(data, sort_keys=True), mode=0o600)
+    target = Path(os.path.realpath(path))
+    data = read_config_file(target) if target.exists() else {}
+    text = target.read_text(encoding="utf-8") if target.exists() else ""
+    atomic_write(target, merged_yaml(text, {**data, **updates}, updates), mode=0o600)
+
+
+def merged_yaml(text: str, expected: Mapping[str, Any], updates: Mapping[str, str]) -> str:
+    """`text` with each updated top-level key's line rewritten (or appended); a file whose keys are
+    not one line each (a block value) is dumped afresh, as the only way to be sure of its content."""
+    import re
+
+    import yaml
+
+    lines = text.splitlines()
+    for key, value in updates.items():
+        line = yaml.safe_dump({key: value}, default_flow_style=False, width=10_000).strip()
+        pattern = re.compile(rf"^{re.escape(key)}\s*:")
+        found = [n for n, old in enumerate(lines) if pattern.match(old)]
+        if found:
+            lines[found[0]] = line
+        else:
+            lines.append(line)
+    merged = "\n".join(lines) + "\n"
+    if (yaml.safe_load(merged) or {}) != dict(expected):
+        return yaml.safe_dump(dict(expected), sort_keys=True)
+    return merged

@@ -31,6 +31,24 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, mode: int = 0o600) 
         raise
 
 
+def reserve_aside(path: str | os.PathLike, label: str) -> Path:
+    """A new, empty file `NAME.LABEL-STAMP[-N]` next to `path`, created exclusively: a name no
+    earlier copy has and no concurrent one gets (two in the same second both keep theirs), for
+    a file to be moved or copied aside over it."""
+    import time
+
+    source = Path(path)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for n in range(1, 100_000):
+        aside = source.with_name(f"{source.name}.{label}-{stamp}" + (f"-{n}" if n > 1 else ""))
+        try:
+            os.close(os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            continue
+        return aside
+    raise FileExistsError(f"too many {label} copies of {source} already")
+
+
 def set_mode(path: str | os.PathLike, mode: int) -> None:
     """chmod by path (os.fchmod is missing on Windows before Python 3.13); Windows keeps only the
     read-only bit, and a file system that cannot take modes at all is not an error."""

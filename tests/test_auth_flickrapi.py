@@ -122,3 +122,24 @@ def test_of_several_tokens_for_the_key_the_one_flickr_accepts_is_stored(sandbox:
     ran = cli(["auth", "--from-flickrapi"], app_env, secrets=["stale-secret", "read-secret"])
     assert ran.returncode == 0, ran.stderr
     assert yaml.safe_load(Path(app_env["FLICKR_REPLACE_CONFIG"]).read_text(encoding="utf-8")) == creds
+
+
+def test_a_symlinked_config_is_written_through_the_link_and_keeps_its_comments(sandbox: Sandbox, app_env, tmp_path):
+    creds = sandbox.credentials
+    flickrapi_saves(Path(app_env["HOME"]) / ".flickr", creds["api_key"], creds["oauth_token"],
+                    creds["oauth_token_secret"])
+    real = tmp_path / "dotfiles" / "flickr-replace.yaml"
+    real.parent.mkdir()
+    real.write_text("# my settings, kept in my dotfiles\nbackup: false  # I keep my own\n"
+                    "# the key below is the app's\njobs: 2\n", encoding="utf-8")
+    real.chmod(0o600)
+    link = Path(app_env["FLICKR_REPLACE_CONFIG"])
+    link.parent.mkdir(parents=True)
+    link.symlink_to(real)
+    ran = cli(["auth", "--from-flickrapi"], app_env, secrets=[creds["oauth_token_secret"]])
+    assert ran.returncode == 0, ran.stderr
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    text = real.read_text(encoding="utf-8")
+    assert text.startswith("# my settings, kept in my dotfiles\nbackup: false  # I keep my own\n"
+                           "# the key below is the app's\njobs: 2\n")
+    assert yaml.safe_load(text) == {"backup": False, "jobs": 2, **creds}

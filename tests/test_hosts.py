@@ -68,3 +68,19 @@ def test_unknown_or_unplaceable_glue_is_a_usage_error(tmp_path):
     status, _, err = hosts(["install", "digikam"], {"HOME": str(tmp_path)})
     assert status == 2 and "--dest" in err
     assert not any(tmp_path.iterdir())
+
+
+def test_installs_in_the_same_second_never_lose_the_users_edited_copy(tmp_path):
+    dest = tmp_path / "applications"
+    dest.mkdir()
+    edited = "[Desktop Entry]\nType=Application\nName=my own edit\nExec=true %F\n"
+    (dest / "flickr-replace.desktop").write_text(edited)
+    for _ in range(3):  # faster than a second apart: the names kept aside must still differ
+        assert hosts(["install", "open-with", "--dest", str(dest)], {"HOME": str(tmp_path)})[0] == 0
+        (dest / "flickr-replace.desktop").write_text(edited + "# edited again\n")
+    kept = sorted(p.read_text() for p in dest.glob("flickr-replace.desktop.bak-*"))
+    assert kept == sorted([edited] + [edited + "# edited again\n"] * 2)
+    (dest / "flickr-replace.desktop").unlink()
+    assert hosts(["install", "open-with", "--dest", str(dest)], {"HOME": str(tmp_path)})[0] == 0
+    assert hosts(["install", "open-with", "--dest", str(dest)], {"HOME": str(tmp_path)})[0] == 0
+    assert len(list(dest.glob("flickr-replace.desktop.bak-*"))) == 3  # the same install again keeps nothing new

@@ -11,11 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from ..fsutil import atomic_write, reserve_aside
 from .env import Environment, ExitStatus
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -87,21 +88,31 @@ def listing(env: Mapping[str, str], platform: str = sys.platform) -> list[Glue]:
 
 
 def install(glue: Glue, dest: Path) -> Path:
-    """Copy `glue` into `dest`; a different file already there is kept beside it as NAME.bak-STAMP."""
+    """Copy `glue` into `dest`; a different file already there is kept beside it as NAME.bak-STAMP[-N],
+    a name no earlier or concurrent install reuses (the user's edited copy is never lost)."""
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / glue.path.name
-    if target.is_file() and target.read_bytes() == glue.path.read_bytes():
-        return target
+    wanted = _as_installed(glue)
+    if target.is_file() and target.read_bytes() == wanted:
+        return target  # installed already: nothing to keep aside
     if target.exists():
-        target.replace(target.with_name(f"{target.name}.bak-{time.strftime('%Y%m%d%H%M%S')}"))
-    tool = shutil.which("desktop-file-install") if glue.name == "open-with" else None
-    if tool:  # validates the entry and refreshes the menu cache, as the desktop spec expects
-        subprocess.run([tool, "--dir", str(dest), str(glue.path)], check=True, capture_output=True)
-    else:
-        shutil.copyfile(glue.path, target)
-        if os.access(glue.path, os.X_OK):
-            os.chmod(target, 0o755)  # a shim must stay runnable (a no-op on Windows)
+        target.replace(reserve_aside(target, "bak"))
+    atomic_write(target, wanted, mode=0o755 if os.access(glue.path, os.X_OK) else 0o644)  # a shim stays runnable
+    refresh = shutil.which("update-desktop-database") if glue.name == "open-with" else None
+    if refresh:  # the menu sees the entry at once (what desktop-file-install does after installing)
+        subprocess.run([refresh, str(dest)], check=False, capture_output=True)
     return target
+
+
+def _as_installed(glue: Glue) -> bytes:
+    """The bytes the installed copy should hold: for a menu entry, as desktop-file-install writes it
+    (it validates the entry, as the desktop spec expects); otherwise the glue file itself."""
+    tool = shutil.which("desktop-file-install") if glue.name == "open-with" else None
+    if not tool:
+        return glue.path.read_bytes()
+    with tempfile.TemporaryDirectory() as scratch:
+        subprocess.run([tool, "--dir", scratch, str(glue.path)], check=True, capture_output=True)
+        return (Path(scratch) / glue.path.name).read_bytes()
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
