@@ -199,3 +199,20 @@ def test_control_needs_no_resource_module_and_reads_macos_rss_in_bytes(monkeypat
     monkeypatch.setattr(sys, "platform", "darwin")
     assert control.peak_rss_kb() == resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     assert linux >= control.peak_rss_kb() > 0
+
+
+def test_a_photo_deleted_or_replaced_on_the_website_is_gone_or_changed_for_every_client(sandbox, make_jpeg):
+    pid = sandbox.add_photo(make_jpeg(size=(640, 480)).read_bytes())
+    before = sandbox.photo(pid)
+    new = make_jpeg("web.jpg", size=(480, 640)).read_bytes()
+    answer = requests.put(f"{sandbox.base_url}/_sandbox/photos/{pid}", data=new, params={"filename": "web.jpg"},
+                          timeout=10)
+    assert answer.status_code == 200 and answer.json()["sha256"] == sha256(new)
+    after = sandbox.photo(pid)
+    assert (after.secret, after.originalsecret) != (before.secret, before.originalsecret)
+    assert sandbox.photo_bytes(pid) == new and after.replacements == 1
+    path = after.data_path
+    assert requests.delete(f"{sandbox.base_url}/_sandbox/photos/{pid}", timeout=10).json() == {"deleted": pid}
+    assert rest(sandbox, "flickr.photos.getInfo", photo_id=pid).json()["code"] == 1
+    assert not path.exists()
+    assert requests.delete(f"{sandbox.base_url}/_sandbox/photos/{pid}", timeout=10).status_code == 404

@@ -182,6 +182,17 @@ class Sandbox:
         taken, ...); its lastupdate moves. Raises KeyError for an unknown id."""
         return self.store.update_photo(str(photo_id), fields)
 
+    def delete_photo(self, photo_id: str) -> None:
+        """Delete a photo as its owner would on flickr.com (raises KeyError for an unknown id)."""
+        self.store.delete_photo(str(photo_id))
+
+    def replace_outside(self, photo_id: str, data: bytes | str | os.PathLike, filename: str = "web.jpg") -> Photo:
+        """Replace a photo's image as the website's "Replace" would, outside this tool: new bytes,
+        new secrets, no journal entry of ours (raises KeyError for an unknown id)."""
+        self.photo(photo_id)
+        upload = self.store.receive(_chunks(data), filename)
+        return self.store.replace_photo(str(photo_id), upload, sniff_format(upload.head))
+
     def user(self, who: str | None = None) -> dict[str, str]:
         """{nsid, username, fullname} of the sandbox's user, or of another user (created on first use)."""
         return dict(self.store.person(self.store.user_for(who)) or {})

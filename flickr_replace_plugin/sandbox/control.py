@@ -11,6 +11,8 @@
 | `POST /_sandbox/seed?n=N`        | add N photos holding the raw body's picture (or the sample); `title`, `filename`, `date_taken` may hold `{i}`; answers the ids |
 | `GET /_sandbox/photos/ID`        | a photo's record (secrets, sha256, size, replacements, owner, dates) |
 | `GET /_sandbox/photos/ID/bytes`  | the bytes the photo holds now                              |
+| `DELETE /_sandbox/photos/ID`     | delete the photo as its owner would on the website          |
+| `PUT /_sandbox/photos/ID?filename=N` | replace its image with the raw body, as the website's Replace would (new secrets) |
 
 These are not Flickr's: they are never logged, never delayed, and need no signature.
 """
@@ -21,6 +23,7 @@ import sys
 from typing import Any, Protocol
 from urllib.parse import SplitResult, parse_qsl
 
+from ..formats.sniff import sniff_format
 from .api import FlickrApi
 from .faults import FaultQueue
 from .multipart import BodyReader
@@ -93,6 +96,8 @@ def handle(sandbox: Served, method: str, url: SplitResult, reader: BodyReader) -
             return Reply.json({"error": "n must be a count"}, 400)
         fields = {k: query[k] for k in ("filename", "title", "date_taken", "owner") if k in query}
         return Reply.json(sandbox.seed(count, data, **fields))
+    if what.startswith("photos/") and method in ("DELETE", "PUT"):
+        return _edit_photo(sandbox, method, what.split("/", 1)[1], query, reader)
     if what.startswith("photos/") and method == "GET":
         photo_id, _, part = what.split("/", 1)[1].partition("/")
         sandbox.store.settle()
@@ -104,6 +109,21 @@ def handle(sandbox: Served, method: str, url: SplitResult, reader: BodyReader) -
         return Reply.json(photo_json(photo))
     reader.discard()
     return Reply.json({"error": f"unknown sandbox endpoint {method} {url.path}"}, 404)
+
+
+def _edit_photo(sandbox: Served, method: str, photo_id: str, query: dict[str, str], reader: BodyReader) -> Reply:
+    """What the website does to a photo behind the tool's back: DELETE deletes it, PUT (the new
+    image as the body) replaces its image."""
+    sandbox.store.settle()
+    if sandbox.store.photo(photo_id) is None:
+        reader.discard()
+        return Reply.json({"error": "no such photo"}, 404)
+    if method == "DELETE":
+        reader.discard()
+        sandbox.store.delete_photo(photo_id)
+        return Reply.json({"deleted": photo_id})
+    upload = sandbox.store.receive(iter(reader.read, b""), query.get("filename", "web.jpg"))
+    return Reply.json(photo_json(sandbox.store.replace_photo(photo_id, upload, sniff_format(upload.head))))
 
 
 def peak_rss_kb() -> int:

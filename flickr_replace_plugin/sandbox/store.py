@@ -211,6 +211,13 @@ class Store:
         self._commit()
         return dataclasses.replace(photo)
 
+    def delete_photo(self, photo_id: str) -> None:
+        """Delete a photo as the website would: its page, addresses and file are gone (KeyError if unknown)."""
+        with self._lock:
+            photo = self.photos.pop(photo_id)
+            (self.root / photo.file).unlink(missing_ok=True)  # a file this store created
+        self._commit()
+
     def update_photo(self, photo_id: str, fields: dict[str, Any]) -> Photo:
         """Edit a photo's metadata as Flickr's setMeta/setTags/setPerms/setDates would; lastupdate moves."""
         unknown = set(fields) - set(EDITABLE)
