@@ -12,6 +12,7 @@ from .calls import Call
 from .dance import OAuthDance
 from .faults import FaultQueue
 from .oauth import OAuthProblem, Signed, Verifier, oauth_values
+from .metadata import METHODS as METADATA_METHODS
 from .people import METHODS as PEOPLE_METHODS
 from .photos import METHODS as PHOTO_METHODS
 from .records import split_tags
@@ -22,7 +23,7 @@ from .store import Photo, Store
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024  # Flickr's photo limit
 VIDEO_MAX_BYTES = 1024 * 1024 * 1024
 DEFAULT_TICKET_DELAY = 1.0  # seconds an async upload takes to "process"
-Method = Callable[[Call], Node]
+Method = Callable[[Call], "Node | None"]
 
 
 class FlickrApi:
@@ -39,7 +40,7 @@ class FlickrApi:
             "flickr.people.getUploadStatus": (self._upload_status, True),
             "flickr.test.login": (self._test_login, True),
             "flickr.auth.oauth.checkToken": (self._check_token, True),
-            **PHOTO_METHODS, **PEOPLE_METHODS,
+            **PHOTO_METHODS, **PEOPLE_METHODS, **METADATA_METHODS,
         }
 
     def handle(self, route: str, request: Request) -> Reply:

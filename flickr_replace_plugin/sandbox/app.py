@@ -182,6 +182,16 @@ class Sandbox:
         taken, ...); its lastupdate moves. Raises KeyError for an unknown id."""
         return self.store.update_photo(str(photo_id), fields)
 
+    def add_tags(self, photo_id: str, tags: Iterable[str], author: str | None = None) -> list[str]:
+        """Tags added to a photo as `author` (a username or nsid: another user, created on first use;
+        None: the owner) would add them on the website; returns their tag ids."""
+        from .records import add_tags, tag_id
+
+        nsid = self.store.user_for(author)
+        self.photo(photo_id)
+        added = self.store.edit(str(photo_id), lambda photo: [(photo, e) for e in add_tags(photo, list(tags), nsid)])
+        return [tag_id(photo, entry) for photo, entry in added]
+
     def delete_photo(self, photo_id: str) -> None:
         """Delete a photo as its owner would on flickr.com (raises KeyError for an unknown id)."""
         self.store.delete_photo(str(photo_id))

@@ -13,6 +13,8 @@
 | `GET /_sandbox/photos/ID/bytes`  | the bytes the photo holds now                              |
 | `DELETE /_sandbox/photos/ID`     | delete the photo as its owner would on the website          |
 | `PUT /_sandbox/photos/ID?filename=N` | replace its image with the raw body, as the website's Replace would (new secrets) |
+| `PATCH /_sandbox/photos/ID`      | edit it as its owner would on the website: a JSON object of `title`, `description`, `tags`, `taken`, `views`, `comments`, `location`, ... |
+| `POST /_sandbox/photos/ID/tags?tags=T&author=NAME` | add tags as another user (created on first use) |
 
 These are not Flickr's: they are never logged, never delayed, and need no signature.
 """
@@ -27,7 +29,7 @@ from ..formats.sniff import sniff_format
 from .api import FlickrApi
 from .faults import FaultQueue
 from .multipart import BodyReader
-from .records import Photo, record, split_tags
+from .records import Photo, add_tags, record, split_tags
 from .replies import Reply
 from .requestlog import RequestLog
 from .static import Renditions
@@ -96,7 +98,7 @@ def handle(sandbox: Served, method: str, url: SplitResult, reader: BodyReader) -
             return Reply.json({"error": "n must be a count"}, 400)
         fields = {k: query[k] for k in ("filename", "title", "date_taken", "owner") if k in query}
         return Reply.json(sandbox.seed(count, data, **fields))
-    if what.startswith("photos/") and method in ("DELETE", "PUT"):
+    if what.startswith("photos/") and method in ("DELETE", "PUT", "PATCH") or what.endswith("/tags") and method == "POST":
         return _edit_photo(sandbox, method, what.split("/", 1)[1], query, reader)
     if what.startswith("photos/") and method == "GET":
         photo_id, _, part = what.split("/", 1)[1].partition("/")
@@ -111,17 +113,31 @@ def handle(sandbox: Served, method: str, url: SplitResult, reader: BodyReader) -
     return Reply.json({"error": f"unknown sandbox endpoint {method} {url.path}"}, 404)
 
 
-def _edit_photo(sandbox: Served, method: str, photo_id: str, query: dict[str, str], reader: BodyReader) -> Reply:
+def _edit_photo(sandbox: Served, method: str, what: str, query: dict[str, str], reader: BodyReader) -> Reply:
     """What the website does to a photo behind the tool's back: DELETE deletes it, PUT (the new
-    image as the body) replaces its image."""
+    image as the body) replaces its image, PATCH (a JSON object of record fields) edits it as the
+    owner would, POST .../tags adds `tags` as the user `author`."""
+    photo_id, _, part = what.partition("/")
     sandbox.store.settle()
-    if sandbox.store.photo(photo_id) is None:
+    photo = sandbox.store.photo(photo_id)
+    if photo is None:
         reader.discard()
         return Reply.json({"error": "no such photo"}, 404)
     if method == "DELETE":
         reader.discard()
         sandbox.store.delete_photo(photo_id)
         return Reply.json({"deleted": photo_id})
+    if part == "tags":
+        reader.discard()
+        author = sandbox.store.user_for(query.get("author"))
+        sandbox.store.edit(photo_id, lambda p: add_tags(p, split_tags(query.get("tags", "")), author))
+        return Reply.json(photo_json(sandbox.store.photo(photo_id) or photo))
+    if method == "PATCH":
+        try:
+            edited = sandbox.store.update_photo(photo_id, json.loads(reader.read_all(MAX_JSON) or b"{}"))
+        except (ValueError, TypeError) as exc:
+            return Reply.json({"error": str(exc)}, 400)
+        return Reply.json(photo_json(edited))
     upload = sandbox.store.receive(iter(reader.read, b""), query.get("filename", "web.jpg"))
     return Reply.json(photo_json(sandbox.store.replace_photo(photo_id, upload, sniff_format(upload.head))))
 

@@ -7,7 +7,8 @@ Modelled on Flickr's API pages and on what real clients read (python-flickr-api'
 from __future__ import annotations
 
 from .calls import Call
-from .records import FARM, Photo, clean_tag, is_machine_tag
+from .metadata import location_node
+from .records import FARM, Photo, clean_tag, is_machine_tag, tag_entries, tag_id
 from .replies import Node
 from .sizes import available, dimensions, page, source
 
@@ -16,11 +17,14 @@ def _owner(call: Call, photo: Photo) -> dict[str, str]:
     return call.store.person(photo.owner) or {"nsid": photo.owner, "username": photo.owner, "fullname": ""}
 
 
-def tag_nodes(photo: Photo, owner: dict[str, str]) -> list[Node]:
-    number = owner["nsid"].split("@")[0]
-    return [Node("tag", {"id": f"{number}-{photo.id}-{n}", "author": owner["nsid"], "authorname": owner["username"],
-                         "raw": raw, "machine_tag": int(is_machine_tag(raw))}, clean_tag(raw))
-            for n, raw in enumerate(photo.tags, 1)]
+def tag_nodes(call: Call, photo: Photo) -> list[Node]:
+    nodes = []
+    for entry in tag_entries(photo):
+        author = call.store.person(entry["author"]) or {"username": entry["author"]}
+        nodes.append(Node("tag", {"id": tag_id(photo, entry), "author": entry["author"],
+                                  "authorname": author["username"], "raw": entry["raw"],
+                                  "machine_tag": int(is_machine_tag(entry["raw"]))}, clean_tag(entry["raw"])))
+    return nodes
 
 
 def get_info(call: Call) -> Node:
@@ -32,7 +36,7 @@ def get_info(call: Call) -> Node:
         "dateuploaded": str(photo.uploaded), "isfavorite": 0, "license": "0", "safety_level": "0", "rotation": 0}
     if mine:  # the original's secret is shown to the owner (and to others only when downloads are allowed)
         attrs.update(originalsecret=photo.originalsecret, originalformat=photo.originalformat)
-    attrs.update(views="0", media=photo.media)
+    attrs.update(views=str(photo.views), media=photo.media)
     children = [
         Node("owner", {"nsid": owner["nsid"], "username": owner["username"], "realname": owner["fullname"],
                        "location": "", "iconserver": "0", "iconfarm": 0, "path_alias": ""}),
@@ -48,13 +52,15 @@ def get_info(call: Call) -> Node:
         Node("editability", {"cancomment": 1 if mine else 0, "canaddmeta": 1 if mine else 0}),
         Node("publiceditability", {"cancomment": 1, "canaddmeta": 0}),
         Node("usage", {"candownload": 1, "canblog": 1 if mine else 0, "canprint": 1 if mine else 0, "canshare": 1}),
-        Node("comments", text="0"),
+        Node("comments", text=str(photo.comments)),
         Node("notes", lists=("note",)),
         Node("people", {"haspeople": 0}),
-        Node("tags", children=tag_nodes(photo, owner), lists=("tag",)),
+        Node("tags", children=tag_nodes(call, photo), lists=("tag",)),
         Node("urls", children=[Node("url", {"type": "photopage"},
                                     f"https://www.flickr.com/photos/{owner['nsid']}/{photo.id}/")], lists=("url",)),
     ]
+    if photo.location is not None and (mine or photo.is_public):
+        children.append(location_node(photo.location))
     return Node("photo", attrs, children=children)
 
 

@@ -54,6 +54,13 @@ class Photo:
     width: int = 0  # of the original, 0 when it could not be decoded
     height: int = 0
     server: str = SERVER
+    # Who added each tag of `tags` (same order) and its number in the tag's id; shorter than `tags`
+    # for records from before authors existed (those tags are the owner's, numbered by position).
+    tag_info: list[dict[str, Any]] = field(default_factory=list)
+    next_tag: int = 0
+    views: int = 0
+    comments: int = 0
+    location: dict[str, Any] | None = None  # {"latitude", "longitude", "accuracy", "context"}
     data_path: Path = field(default=Path(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -85,6 +92,43 @@ class Ticket:
     complete: int = 0  # 0 pending, 1 done, 2 failed
     imported: int | None = None
     meta: dict[str, Any] = field(default_factory=dict)  # an upload's description, tags, privacy
+
+
+def tag_entries(photo: Photo) -> list[dict[str, Any]]:
+    """Each tag as {"raw", "author", "n"}; an author "" is the photo's owner."""
+    entries = []
+    for i, raw in enumerate(photo.tags):
+        info = photo.tag_info[i] if i < len(photo.tag_info) else {"n": i + 1, "author": ""}
+        entries.append({"raw": raw, "author": info.get("author") or photo.owner, "n": int(info["n"])})
+    return entries
+
+
+def tag_id(photo: Photo, entry: dict[str, Any]) -> str:
+    """Flickr's tag id: the author's number, the photo and the tag's number (`12037949-5169665786-1231`)."""
+    return f"{entry['author'].split('@')[0] or '0'}-{photo.id}-{entry['n']}"
+
+
+def set_tags(photo: Photo, entries: list[dict[str, Any]]) -> None:
+    photo.tags = [e["raw"] for e in entries]
+    photo.tag_info = [{"n": e["n"], "author": e["author"]} for e in entries]
+    photo.next_tag = max([photo.next_tag, *(e["n"] for e in entries)])
+
+
+def add_tags(photo: Photo, raws: list[str], author: str) -> list[dict[str, Any]]:
+    """Append tags by `author`, as addTags does: a tag the photo has already (by its clean form) is
+    not added twice. Returns the tags added."""
+    entries = tag_entries(photo)
+    have = {clean_tag(e["raw"]) for e in entries}
+    added = []
+    for raw in raws:
+        if clean_tag(raw) in have or not clean_tag(raw):
+            continue
+        have.add(clean_tag(raw))
+        photo.next_tag = max(photo.next_tag, len(entries)) + 1
+        added.append({"raw": raw, "author": author, "n": photo.next_tag})
+        entries.append(added[-1])
+    set_tags(photo, entries)
+    return added
 
 
 def record(obj: Any) -> dict[str, Any]:

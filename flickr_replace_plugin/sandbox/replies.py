@@ -108,7 +108,10 @@ class Format:
             return Reply(200, f"{self.callback}({text})".encode("utf-8"), "text/javascript; charset=utf-8")
         return Reply(200, text.encode("utf-8"), "application/json; charset=utf-8")
 
-    def ok(self, node: Node) -> Reply:
+    def ok(self, node: Node | None) -> Reply:
+        """Success, with the method's payload; None for methods that answer nothing (setMeta, ...)."""
+        if node is None:
+            return self.render({"stat": "ok"}, '<rsp stat="ok">\n</rsp>')
         return self.render({node.tag: to_json(node), "stat": "ok"}, f'<rsp stat="ok">\n{to_xml(node)}\n</rsp>')
 
     def fail(self, code: int, message: str | None = None) -> Reply:

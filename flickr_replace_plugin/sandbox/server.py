@@ -84,7 +84,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve()
 
-    do_POST = do_DELETE = do_PUT = do_GET
+    do_POST = do_DELETE = do_PUT = do_PATCH = do_GET
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the request log records everything
         pass

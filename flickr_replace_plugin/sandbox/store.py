@@ -25,7 +25,8 @@ from .records import EXTENSIONS, Photo, Ticket, new_secret, photo_from, record
 from .request import Upload, UploadSink
 
 STATE_VERSION = 1
-EDITABLE = ("title", "description", "tags", "is_public", "is_friend", "is_family", "taken", "uploaded", "lastupdate")
+EDITABLE = ("title", "description", "tags", "is_public", "is_friend", "is_family", "taken", "uploaded", "lastupdate",
+            "views", "comments", "location")
 
 
 def _digits(n: int) -> str:
@@ -227,10 +228,21 @@ class Store:
             photo = self.photos[photo_id]
             for name, value in fields.items():
                 setattr(photo, name, list(value) if name == "tags" else value)
+            if "tags" in fields:  # the owner typed the tags anew on the website: all theirs now
+                photo.tag_info = []
             if "lastupdate" not in fields:
                 photo.lastupdate = max(int(time.time()), photo.lastupdate + 1)
         self._commit()
         return dataclasses.replace(photo)
+
+    def edit(self, photo_id: str, change: Callable[[Photo], Any]) -> Any:
+        """Apply `change` to the stored photo under the lock (a REST write method); lastupdate moves."""
+        with self._lock:
+            photo = self.photos[photo_id]
+            answer = change(photo)
+            photo.lastupdate = max(int(time.time()), photo.lastupdate + 1)
+        self._commit()
+        return answer
 
     def _install(self, photo_id: str, upload: Upload, fmt: str | None) -> str:
         """Move received bytes into place (a rename: never a partial file); returns the relative path."""
