@@ -198,6 +198,15 @@ def test_temporary_errors_reading_the_list_and_images_are_retried(sandbox, accou
     assert sandbox.faults.applied["rest_error"] == 1 + config.retries  # the retries, and no more
 
 
+def test_a_small_image_flickr_no_longer_has_is_not_retried(sandbox, config, account, tmp_path):
+    ids, files = account
+    sandbox.faults.push("http", count=9, scope="static", status=404)  # the photo was deleted on flickr.com
+    sandbox.clear_requests()
+    [found] = link_photos([files["linked"]], config=config, cache_dir=tmp_path / "cache")
+    assert (found.status.value, found.photo_id, found.error) == ("unmatched", None, None)
+    assert sum(r["route"] == "static" for r in sandbox.requests) == 1
+
+
 def test_link_takes_folders_and_with_recursive_their_subfolders(sandbox, cli_env, account, tmp_path):
     ids, files = account
     folder = tmp_path / "files"
