@@ -49,7 +49,7 @@ class LinkResult:
         if self.status is LinkStatus.AMBIGUOUS:
             ids = ", ".join(c.photo_id for c in self.candidates)
             if self.error:  # the photo belongs to another file too
-                return f"{self.path}: ambiguous: {self.error.message}; nothing recorded"
+                return f"{self.path}: ambiguous, nothing recorded: {self.error.message}"
             return (f"{self.path}: ambiguous, could be any of photos {ids}; nothing recorded "
                     f"(pick one with `flickr-replace replace --photo-id ID {self.path}`)")
         if self.status is LinkStatus.ALREADY:
