@@ -194,7 +194,8 @@ def cmd_link(args: argparse.Namespace, env: Environment, redactor: RedactingFilt
 
     config, plugins = _setup(args, env, redactor)
     printer = Printer(env.stdout, args.json)
-    for result in link_photos(args.paths, write=args.write, refresh=args.refresh, config=config, plugins=plugins):
+    for result in link_photos(args.paths, write=args.write, refresh=args.refresh, config=config, plugins=plugins,
+                              recursive=args.recursive):
         printer.counts[result.status.value] += 1
         if args.json:
             printer.record(result.to_dict())

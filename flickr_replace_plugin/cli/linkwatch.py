@@ -10,6 +10,7 @@ def add_link_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
     k.add_argument("paths", nargs="+", metavar="PATH", help="the image files to find on Flickr")
     k.add_argument("--write", action="store_true", help="record a unique match in NAME.EXT.flickr.yaml (the image is never modified)")
     k.add_argument("--json", action="store_true", help="one {path, status, photo_id, matched_on, candidates, written, error} object per path")
+    k.add_argument("--recursive", action="store_true", help="a folder stands for its image files; with this, its subfolders' too")
     k.add_argument("--refresh", action="store_true", help="read your photo list from Flickr again instead of the cached one")
 
 

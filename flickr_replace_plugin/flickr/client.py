@@ -193,7 +193,8 @@ class FlickrClient:
         """An image at an address Flickr gave (static files need no signature)."""
         answer = self._send("GET", url, what="image download", cap=max_bytes, transfer=True)
         if answer.status != 200:
-            raise FlickrFailure(ResultError.network(f"image download: HTTP {answer.status}"))
+            raise FlickrFailure(dataclasses.replace(ResultError.network(f"image download: HTTP {answer.status}"),
+                                                    retryable=_temporary(answer.status)))  # a 404 stays a 404
         return answer.body
 
 

@@ -2,8 +2,10 @@
 the picture is the same.
 
 Title, date and aspect only choose the candidates (cheap, from the cached list); the picture
-decides, so a renamed upload or a re-used file name never links on metadata alone. Near-identical
-frames of a burst share all four, and then the answer is "ambiguous", never the first of them.
+decides, so a renamed upload or a re-used file name never links on metadata alone. Every
+candidate is compared, however many share a date and aspect: each small image is fetched once
+(the cache keeps its bytes) and decoded once per run. Near-identical frames of a burst share all
+four, and then the answer is "ambiguous", never the first of them.
 """
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from typing import Any, Callable
 from .cache import Listed, PhotoCache
 
 ASPECT_TOLERANCE = 0.01  # a resize's rounding
-MAX_COMPARE = 12  # more candidates than this agree on metadata alone: ambiguous without fetching them all
 
 
 @dataclass
@@ -57,8 +58,36 @@ def agreement(facts: FileFacts, photo: Listed) -> list[str]:
     return agree
 
 
-def find_matches(facts: FileFacts, cache: PhotoCache, fetch: Callable[[str], bytes]) -> Match:
-    """The photos this file is. `fetch` downloads a small image (raising for a network failure)."""
+GONE = object()  # a listed photo whose small image Flickr no longer has: deleted since
+
+
+class SmallPictures:
+    """The listed photos' small images as pictures: fetched once (kept in the cache), decoded once a run."""
+
+    def __init__(self, cache: PhotoCache, fetch: Callable[[str], bytes]) -> None:
+        self.cache, self.fetch = cache, fetch  # `fetch` downloads an image, raising FlickrFailure
+        self._decoded: dict[tuple[str, str], Any] = {}
+
+    def of(self, photo: Listed) -> Any:
+        """The photo's Picture; None when it has no small size or it cannot be decoded; GONE when
+        Flickr no longer has it (deleted since the list was read)."""
+        from ..flickr.responses import FlickrFailure
+        from ..safety.picture import picture_of
+
+        key = (photo.photo_id, photo.secret)
+        if key not in self._decoded:
+            try:
+                self._decoded[key] = picture_of(self.cache.thumb(photo, self.fetch)) if photo.url else None
+            except FlickrFailure as exc:
+                if "HTTP 404" not in exc.error.message and "HTTP 410" not in exc.error.message:
+                    raise
+                self.cache.forget(photo.photo_id)
+                self._decoded[key] = GONE
+        return self._decoded[key]
+
+
+def find_matches(facts: FileFacts, cache: PhotoCache, pictures: SmallPictures) -> Match:
+    """The photos this file is (raising FlickrFailure when a small image cannot be had)."""
     agreeing = []
     for photo in cache.by_title_or_taken(facts.stem, facts.taken):
         agree = agreement(facts, photo)
@@ -66,11 +95,11 @@ def find_matches(facts: FileFacts, cache: PhotoCache, fetch: Callable[[str], byt
             agreeing.append((photo, agree))
     if not agreeing:
         return Match()
-    if facts.picture is None or len(agreeing) > MAX_COMPARE:
+    if facts.picture is None:
         return Match([p for p, _ in agreeing], _common(a for _, a in agreeing))
     same, unknown = [], []
     for photo, agree in agreeing:
-        verdict = _same_picture(facts.picture, photo, cache, fetch)
+        verdict = _same_picture(facts.picture, pictures.of(photo))
         if verdict is None:
             unknown.append((photo, agree))
         elif verdict:
@@ -81,21 +110,12 @@ def find_matches(facts: FileFacts, cache: PhotoCache, fetch: Callable[[str], byt
     return Match([p for p, _ in chosen], _common(a for _, a in chosen) + (["picture"] if same else []), bool(same))
 
 
-def _same_picture(picture: Any, photo: Listed, cache: PhotoCache, fetch: Callable[[str], bytes]) -> bool | None:
+def _same_picture(picture: Any, theirs: Any) -> bool | None:
     """True / False, or None when the photo's picture is not to be had (no small size, undecodable)."""
-    from ..flickr.responses import FlickrFailure
-    from ..safety.picture import compare, picture_of
+    from ..safety.picture import compare
 
-    if not photo.url:
-        return None
-    try:
-        data = cache.thumb(photo, fetch)
-    except FlickrFailure as exc:
-        if "HTTP 404" in exc.error.message or "HTTP 410" in exc.error.message:  # deleted since listed
-            cache.forget(photo.photo_id)
-            return False
-        raise
-    theirs = picture_of(data)
+    if theirs is GONE:
+        return False
     return None if theirs is None else compare(picture, theirs).similar
 
 

@@ -48,6 +48,8 @@ class LinkResult:
             return f"{self.path}: linked to photo {self.photo_id} (same {', '.join(self.matched_on)}){done}"
         if self.status is LinkStatus.AMBIGUOUS:
             ids = ", ".join(c.photo_id for c in self.candidates)
+            if self.error:  # the photo belongs to another file too
+                return f"{self.path}: ambiguous, nothing recorded: {self.error.message}"
             return (f"{self.path}: ambiguous, could be any of photos {ids}; nothing recorded "
                     f"(pick one with `flickr-replace replace --photo-id ID {self.path}`)")
         if self.status is LinkStatus.ALREADY:
