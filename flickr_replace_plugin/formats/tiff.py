@@ -74,7 +74,8 @@ def read_tags(fh: BinaryIO, wanted: Collection[int], base: int = 0, cap: int = 1
     return tags
 
 
-def _sub_ifd(fh: BinaryIO, base: int, offset: int, wanted: Collection[int], cap: int, tags: TiffTags) -> dict[int, bytes]:
+def _sub_ifd(fh: BinaryIO, base: int, offset: int, wanted: Collection[int], cap: int,
+             tags: TiffTags) -> dict[int, bytes]:
     """The wanted values of a sub-IFD whose tag numbers are its own; a damaged one gives none."""
     sub = TiffTags(tags.byteorder)
     try:
