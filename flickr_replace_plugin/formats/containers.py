@@ -28,6 +28,7 @@ IMAGE_DESCRIPTION, USER_COMMENT, XP_KEYWORDS = 270, 37510, 40094
 DATE_TIME_ORIGINAL = 36867
 EXIF_TEXT_TAGS = (IMAGE_DESCRIPTION, USER_COMMENT, XP_KEYWORDS)
 EXIF_TAGS = (*EXIF_TEXT_TAGS, DATE_TIME_ORIGINAL)  # what is read of EXIF: the text tags and the date taken
+GPS_TAGS = (1, 2, 3, 4)  # GPSLatitudeRef, GPSLatitude, GPSLongitudeRef, GPSLongitude (in TiffTags.gps)
 _TIFF_XMP, _TIFF_IPTC = 700, 33723
 
 _JPEG_EXIF = b"Exif\x00\x00"
@@ -43,7 +44,7 @@ class Embedded:
 
     format: str  # jpeg, tiff, png, webp, heif; "" when not an image container we read
     xmp: tuple[bytes, ...] = ()
-    exif: TiffTags | None = None  # EXIF_TAGS only
+    exif: TiffTags | None = None  # EXIF_TAGS, and GPS_TAGS in its ``gps``
     iptc: bytes | None = None  # IPTC IIM datasets
     problems: tuple[str, ...] = ()
 
@@ -70,7 +71,7 @@ class _Found:
 
     def tiff(self, fh: BinaryIO, wanted: tuple[int, ...], label: str) -> TiffTags | None:
         try:
-            tags = read_tags(fh, wanted, cap=MAX_BLOCK)
+            tags = read_tags(fh, wanted, cap=MAX_BLOCK, gps=GPS_TAGS)
         except TiffError as exc:
             self.problems.append(f"{label}: {exc}")
             return None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Collection
 
 EXIF_IFD = 34665
+GPS_IFD = 34853
 # Tags that live in the EXIF sub-IFD rather than IFD0.
 _EXIF_IFD_TAGS = {37510, 36867}  # UserComment, DateTimeOriginal
 # Magic numbers of classic TIFF and the TIFF-shaped raws (ORF "RO"/"RS", RW2 "U").
@@ -37,13 +38,16 @@ class TiffTags:
     # (start, end, tag) of every IFD table and out-of-line value seen: a count damaged to be
     # larger makes its value run into another one
     spans: list[tuple[int, int, int]] = field(default_factory=list, repr=False, compare=False)
+    gps: dict[int, bytes] = field(default_factory=dict)  # the wanted tags of the GPS IFD (their own numbers)
 
 
-def read_tags(fh: BinaryIO, wanted: Collection[int], base: int = 0, cap: int = 1 << 20) -> TiffTags:
+def read_tags(fh: BinaryIO, wanted: Collection[int], base: int = 0, cap: int = 1 << 20,
+              gps: Collection[int] = ()) -> TiffTags:
     """Read the raw value bytes of the `wanted` tags of IFD0 and its EXIF sub-IFD.
 
     :param base: where the TIFF header starts in `fh` (offsets inside are relative to it).
     :param cap: the largest value read; larger ones are listed in ``skipped``.
+    :param gps: tags of the GPS sub-IFD to read into ``gps`` (its numbers overlap IFD0's).
     """
     fh.seek(base)
     header = fh.read(8)
@@ -54,8 +58,9 @@ def read_tags(fh: BinaryIO, wanted: Collection[int], base: int = 0, cap: int = 1
     if magic not in _MAGICS:
         raise TiffError(f"unknown TIFF magic {magic}")
     tags = TiffTags(order)
-    _read_ifd(fh, base, ifd0, set(wanted) | {EXIF_IFD}, cap, tags)
+    _read_ifd(fh, base, ifd0, set(wanted) | {EXIF_IFD, GPS_IFD}, cap, tags)
     pointer = tags.values.pop(EXIF_IFD, None)
+    gps_pointer = tags.values.pop(GPS_IFD, None)
     sub_wanted = set(wanted) & _EXIF_IFD_TAGS
     if sub_wanted and pointer is not None and len(pointer) == 4:
         (offset,) = struct.unpack(order + "I", pointer)
@@ -64,7 +69,22 @@ def read_tags(fh: BinaryIO, wanted: Collection[int], base: int = 0, cap: int = 1
         except TiffError as exc:  # IFD0's values are still good
             tags.skipped.append(f"EXIF IFD: {exc}")
     _drop_overlapping(tags)
+    if gps and gps_pointer is not None and len(gps_pointer) == 4:
+        tags.gps = _sub_ifd(fh, base, struct.unpack(order + "I", gps_pointer)[0], gps, cap, tags)
     return tags
+
+
+def _sub_ifd(fh: BinaryIO, base: int, offset: int, wanted: Collection[int], cap: int,
+             tags: TiffTags) -> dict[int, bytes]:
+    """The wanted values of a sub-IFD whose tag numbers are its own; a damaged one gives none."""
+    sub = TiffTags(tags.byteorder)
+    try:
+        _read_ifd(fh, base, offset, set(wanted), cap, sub)
+    except TiffError as exc:
+        tags.skipped.append(f"GPS IFD: {exc}")
+        return {}
+    tags.skipped.extend(f"GPS IFD: {why}" for why in sub.skipped)
+    return sub.values
 
 
 def _drop_overlapping(tags: TiffTags) -> None:

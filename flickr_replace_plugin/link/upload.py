@@ -2,7 +2,6 @@
 the refusal of a file that is probably there already (a second copy would split its history)."""
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -10,10 +9,9 @@ from typing import Any
 
 from ..config import PRIVACY, Config
 from ..flickr.responses import FlickrFailure
+from ..metadata.tags import tags_argument
+from ..metadata.read import read_fields
 from ..result import ResultError
-
-log = logging.getLogger("flickr_replace.upload")
-_IPTC = {(2, 5): "title", (2, 120): "description", (2, 25): "tags"}
 
 
 @dataclass
@@ -24,35 +22,9 @@ class Described:
 
 
 def describe(path: str) -> Described:
-    """Title, description and keywords from the file's own XMP (dc:*), then IPTC IIM; XMP wins."""
-    from ..formats.containers import read_embedded
-    from ..formats.xmp import DESCRIBING, XMPError, xmp_properties
-    from ..sources.iptc import iim_datasets, iim_text
-
-    found = Described()
-    blocks = read_embedded(path)
-    for packet in blocks.xmp:
-        try:
-            for clark, value in xmp_properties(packet, DESCRIBING):
-                _take(found, DESCRIBING[clark].split(":")[1].replace("subject", "tags"), value)
-        except XMPError as exc:
-            log.info("%s: XMP not read (%s)", path, exc)
-    datasets = iim_datasets(blocks.iptc) if blocks.iptc else None
-    for key, text in iim_text(datasets or []):
-        if key in _IPTC:
-            _take(found, _IPTC[key], text)
-    return found
-
-
-def _take(found: Described, name: str, value: str) -> None:
-    value = value.strip()
-    if not value:
-        return
-    if name == "tags":
-        if value not in found.tags:
-            found.tags.append(value)
-    elif not getattr(found, name):
-        setattr(found, name, value)
+    """Title, description and keywords as a replace would bring them onto the photo (metadata/read.py)."""
+    found = read_fields(path)
+    return Described(found.title or "", found.description or "", list(found.tags or []))
 
 
 def upload_fields(path: str, privacy: str, original: str | None = None) -> dict[str, str]:
@@ -66,7 +38,7 @@ def upload_fields(path: str, privacy: str, original: str | None = None) -> dict[
     if found.description:
         fields["description"] = found.description
     if found.tags:
-        fields["tags"] = " ".join(f'"{t}"' if " " in t else t for t in found.tags)
+        fields["tags"] = tags_argument(found.tags)
     return fields
 
 
