@@ -33,6 +33,7 @@ class Manager(pluggy.PluginManager):
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
         registered = super().register(plugin, name)
+        # pluggy keeps calling impl.function in its own loop; only what each call answers changes
         for caller in self.get_hookcallers(plugin) or ():
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin and not (impl.wrapper or impl.hookwrapper):
