@@ -45,7 +45,7 @@ _XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 
 _OURS = """
 import os, sys
-from flickr_replace_plugin.photoid.resolve import resolve_photo_id
+from flickr_replace_plugin import resolve_photo_id
 folder = sys.argv[1]
 ok = 0
 for name in sorted(os.listdir(folder)):

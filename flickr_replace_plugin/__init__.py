@@ -15,7 +15,7 @@ __all__ = ["replace", "replace_many", "undo", "resolve_photo_id", "ReplaceResult
            "__version__"]
 
 _LAZY = {
-    "replace": "core", "replace_many": "core", "undo": "safety.undo", "resolve_photo_id": "photoid.resolve",
+    "replace": "core", "replace_many": "core", "undo": "safety.undo", "resolve_photo_id": "plugins",
     "ReplaceResult": "result", "Resolution": "photoid.candidates", "Candidate": "photoid.candidates",
     "link_photos": "link.run", "LinkResult": "link.result",
 }
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .photoid.candidates import Candidate, Resolution
     from .core import replace, replace_many
     from .safety.undo import undo
-    from .photoid.resolve import resolve_photo_id
+    from .plugins import resolve_photo_id
     from .result import ReplaceResult
     from .link.result import LinkResult
     from .link.run import link_photos

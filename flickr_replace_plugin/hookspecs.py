@@ -1,11 +1,12 @@
 """The hook set host apps and third-party plugins implement (pluggy project ``flickr_replace``).
 
 Implementations may accept fewer arguments than a spec lists, so specs can grow without
-breaking plugins. plugin.yaml lists these hooks for hosts that do not read Python.
+breaking plugins. pluggy calls them (hook wrappers welcome); a plugin raising becomes an error
+naming it (see ``hookcalls``). plugin.yaml lists these hooks for hosts that do not read Python.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pluggy
 
@@ -17,12 +18,9 @@ PROJECT = "flickr_replace"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-# What find_photo_id may answer: one candidate or several, each a Candidate or (photo_id, source).
-Offer = Union["Candidate", "tuple[str, str]"]
-
 
 @hookspec
-def find_photo_id(path: str, metadata: Mapping[str, Any]) -> "Offer | Sequence[Offer] | None":
+def find_photo_id(path: str, metadata: Mapping[str, Any]) -> "list[Candidate] | None":
     """Offer the Flickr photo id that a file replaces.
 
     Called once per file, for every plugin (the built-in sources are plugins of this hook too),
@@ -33,20 +31,23 @@ def find_photo_id(path: str, metadata: Mapping[str, Any]) -> "Offer | Sequence[O
     :param path: the file about to be replaced, as the host gave it.
     :param metadata: the host's metadata mapping (may be empty); ``metadata["original"]`` names
         the source image when ``path`` is a temporary export carrying no metadata of its own.
-    :returns: a candidate ``(photo_id, source)``, a list of them, or None. A third-party
-        plugin's answer is reported with the source ``plugin:NAME``.
+    :returns: a list of ``flickr_replace_plugin.Candidate(photo_id, source, detail="")``, or
+        None. A third-party plugin's candidates are reported with the source ``plugin:NAME`` (its
+        own source becomes the detail). The older answers, a lone ``(photo_id, source)`` tuple or
+        Candidate or a list of tuples, still work with a DeprecationWarning.
     """
 
 
-@hookspec
-def before_replace(path: str, photo_id: str, options: Mapping[str, Any]) -> "str | None":
+@hookspec(firstresult=True)
+def before_replace(path: str, photo_id: str | None, options: Mapping[str, Any]) -> "str | None":
     """Veto a replace just before its upload.
 
-    Called once per file that has an id and passed the local checks, right before it is sent
-    (and in a dry run, instead of sending). The first reason given wins.
+    Called once per file that passed the local checks, right before it is sent (and in a dry
+    run, instead of sending). Stops at first non-None result: the first veto wins.
 
     :param path: the file about to be sent.
-    :param photo_id: the resolved photo id.
+    :param photo_id: the photo it replaces; None for an upload of a new photo
+        (``--upload-missing``), which has no id yet.
     :param options: ``async``, ``wait``, ``dry_run`` and ``source`` (where the id came from).
     :returns: None to go on, or a reason string: the file is then ``skipped`` with that reason.
     """

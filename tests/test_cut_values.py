@@ -22,7 +22,7 @@ from photofiles import (
 )
 
 from flickr_replace_plugin.photoid.patterns import ids_in
-from flickr_replace_plugin.photoid.resolve import resolve_photo_id
+from flickr_replace_plugin import resolve_photo_id
 
 PLUGINS = builtin_plugins()
 URL = PAGE_URL.rstrip("/")  # ends with the id: any cut inside it leaves a shorter id

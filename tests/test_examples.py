@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from photofiles import jpeg, subject_xmp
 
-from flickr_replace_plugin.photoid.resolve import record_photo_id
+from flickr_replace_plugin.photoid.record import record_photo_id
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -32,7 +32,7 @@ def minimums() -> list[str]:
 SMOKE = r"""
 import io, sys
 from pathlib import Path
-from flickr_replace_plugin.photoid.resolve import resolve_photo_id
+from flickr_replace_plugin import resolve_photo_id
 folder = Path(sys.argv[1])
 head, body = sys.argv[2], sys.argv[3]
 (folder / "dtd.jpg").write_bytes(b"\xff\xd8\xff\xd9")

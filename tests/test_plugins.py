@@ -5,17 +5,19 @@ import hashlib
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 
-from flickr_replace_plugin import replace, replace_many, resolve_photo_id
+from flickr_replace_plugin import Candidate, hookimpl, replace, replace_many, resolve_photo_id
 from flickr_replace_plugin.config import Config, load_config
 from flickr_replace_plugin.errors import ConfigError
 from flickr_replace_plugin.plugins import DEFAULT_PLUGINS, ENV_PLUGINS, Plugins
 from flickr_replace_plugin.result import ReplaceResult
 
 SAMPLES = Path(__file__).parent / "plugins"
+ID = "52345678901"
 
 
 @pytest.fixture
@@ -210,13 +212,60 @@ def test_a_module_named_by_two_routes_loads_once(samples):
     assert [(p.name, p.origin) for p in plugins.listing() if not p.builtin] == [("sample_find", ENV_PLUGINS)]
 
 
-def test_hook_wrappers_are_refused(monkeypatch, tmp_path):
-    (tmp_path / "sample_wrapper.py").write_text(
-        "from flickr_replace_plugin import hookimpl\n\n"
-        "@hookimpl(wrapper=True)\ndef find_photo_id(path):\n    return (yield)\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ConfigError, match="'sample_wrapper' .* hook wrappers are not supported"):
-        load("sample_wrapper")
+def test_a_third_party_hook_wrapper_sees_and_changes_the_answers(samples, tmp_path, make_jpeg):
+    photo = tmp_path / f"{ID}_9d32d647f1_b.jpg"  # a Flickr download's name: the file name names the id
+    photo.write_bytes(make_jpeg().read_bytes())
+    assert resolve_photo_id(photo, plugins=load()).source == "filename"
+    resolution = resolve_photo_id(photo, plugins=load("sample_wrapper"))
+    assert resolution.photo_id is None and resolution.error.reason == "no_photo_id"
+
+
+def test_a_hook_wrapper_that_raises_fails_the_file_naming_its_plugin(samples, tmp_path, make_jpeg):
+    resolution = resolve_photo_id(make_jpeg("boom-wrap.jpg"), plugins=load("sample_wrapper"))
+    assert "plugin 'sample_wrapper' failed in find_photo_id: RuntimeError: wrapper exploded" in resolution.error.message
+
+
+def test_the_first_veto_wins_and_the_plugins_after_it_are_not_asked(samples):
+    _, veto = samples
+    plugins = load("sample_veto")
+
+    class Veto:
+        @hookimpl
+        def before_replace(self):
+            return "not today"
+
+    plugins.pm.register(Veto(), name="later")  # registered last: pluggy asks it first
+    assert plugins.before_replace("draft.jpg", None, {}) == ("later", "not today")
+    assert veto.CALLS == []
+
+
+def test_before_replace_hears_that_a_new_photo_has_no_id(samples):
+    _, veto = samples
+    assert load("sample_veto").before_replace("draft.jpg", None, {"source": None}) == \
+        ("sample_veto", "drafts stay local")
+    assert veto.CALLS == [("draft.jpg", None, {"source": None})]
+
+
+@pytest.mark.parametrize("answer", [(ID, "catalog"), [(ID, "catalog")], Candidate(ID, "catalog")])
+def test_an_older_find_photo_id_answer_still_works_with_a_deprecation_warning(tmp_path, make_jpeg, answer):
+    plugins = load()
+
+    class Old:
+        @hookimpl
+        def find_photo_id(self):
+            return answer
+
+    plugins.pm.register(Old(), name="old")
+    with pytest.warns(DeprecationWarning, match="plugin 'old' answered find_photo_id with a .*Candidate"):
+        resolution = resolve_photo_id(make_jpeg(), plugins=plugins)
+    assert (resolution.photo_id, resolution.source, resolution.candidates[0].detail) == (ID, "plugin:old", "catalog")
+
+
+def test_the_documented_find_photo_id_answer_warns_nothing(samples, export):
+    path, pid = export()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_photo_id(path, plugins=load("sample_find")).photo_id == pid
 
 
 def test_an_implementation_asking_for_an_argument_the_hook_lacks_is_refused(monkeypatch, tmp_path):

@@ -11,7 +11,7 @@ from photofiles import ID, ID2, PAGE_URL, app13, builtin_plugins, exif, iim, jpe
 
 from flickr_replace_plugin.photoid.candidates import Candidate
 from flickr_replace_plugin.hookspecs import hookimpl
-from flickr_replace_plugin.photoid.resolve import resolve_photo_id
+from flickr_replace_plugin import resolve_photo_id
 from flickr_replace_plugin.result import Origin
 from flickr_replace_plugin.formats.scope import note
 
@@ -56,7 +56,7 @@ def test_agreeing_sources_name_the_first_in_order(tagged: str) -> None:
 
 
 def test_sidecar_outranks_embedded_and_plugins_outrank_the_name(tmp_path, tagged: str) -> None:
-    plugins = with_host(HostPlugin((ID, "catalog")))
+    plugins = with_host(HostPlugin([Candidate(ID, "catalog")]))
     assert resolve_photo_id(tagged, plugins=plugins).candidates[3].source == "plugin:hostdb"
     write(tmp_path, DOWNLOAD + ".flickr.yaml", f"photo_id: {ID}".encode())
     resolution = resolve_photo_id(tagged, plugins=plugins)
@@ -92,7 +92,7 @@ def test_a_caller_id_that_is_not_digits_is_a_local_error(tagged: str, bad: Any) 
 def test_disagreement_fails_naming_every_source_and_id(tmp_path) -> None:
     path = write(tmp_path, DOWNLOAD, jpeg(exif(f"Flickr URL: https://www.flickr.com/photos/x/{ID2}"),
                                           subject_xmp(f"flickr:id={ID}")))
-    resolution = resolve_photo_id(path, plugins=with_host(HostPlugin([(ID2, "catalog"), Candidate(ID, "ignored")])))
+    resolution = resolve_photo_id(path, plugins=with_host(HostPlugin([Candidate(ID2, "catalog"), Candidate(ID, "ignored")])))
     assert resolution.photo_id is None and resolution.source is None
     error = resolution.error
     assert (error.origin, error.code, error.retryable) == (Origin.LOCAL, None, False)
@@ -124,13 +124,14 @@ def test_a_plugin_answer_of_the_wrong_shape_fails_the_file_naming_it(tagged: str
 
 
 def test_a_plugin_id_that_is_not_digits_fails_the_file(tagged: str) -> None:
-    resolution = resolve_photo_id(tagged, plugins=with_host(HostPlugin(("IMG_1", "catalog"))))
+    resolution = resolve_photo_id(tagged, plugins=with_host(HostPlugin([Candidate("IMG_1", "catalog")])))
     assert "plugin:hostdb (catalog) says 'IMG_1'" in resolution.error.message
 
 
 def test_a_plugin_id_may_be_an_int(tmp_path) -> None:
     path = write(tmp_path, "a.jpg", jpeg())
-    resolution = resolve_photo_id(path, plugins=with_host(HostPlugin((int(ID), "catalog"))))
+    answer = [Candidate(int(ID), "catalog")]  # type: ignore[arg-type]
+    resolution = resolve_photo_id(path, plugins=with_host(HostPlugin(answer)))
     assert (resolution.photo_id, resolution.source) == (ID, "plugin:hostdb")
 
 

@@ -6,7 +6,7 @@ import struct
 import pytest
 from photofiles import ID, ID2, PAGE_URL, SHORT, app, exif, ids, jpeg, png, tiff_structure, utf16, webp, write
 
-from flickr_replace_plugin.photoid.resolve import resolve_photo_id
+from flickr_replace_plugin import resolve_photo_id
 from flickr_replace_plugin.sources import exif as exif_source
 
 FLICKR2ANY = f"A walk by the sea.\nFlickr URL: {PAGE_URL}"

@@ -7,7 +7,7 @@ import pytest
 from photofiles import (ID, ID2, PAGE_URL, SHORT2, builtin_plugins, exif, exiftool, heif, jpeg, png, subject_xmp, tiff,
                         webp, write)
 
-from flickr_replace_plugin.photoid.resolve import resolve_photo_id
+from flickr_replace_plugin import resolve_photo_id
 
 PLUGINS = builtin_plugins()
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from photofiles import ID, PAGE_URL, SHORT
 
-from flickr_replace_plugin.photoid.resolve import resolve_photo_id
+from flickr_replace_plugin import resolve_photo_id
 from flickr_replace_plugin.plugins import DEFAULT_PLUGINS
 
 PLUGINS = pf.builtin_plugins()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from photofiles import ID, ID2, PAGE_URL, app, app13, dataset, ids, iim, jpeg, tiff, write
 
-from flickr_replace_plugin.photoid.resolve import resolve_photo_id
+from flickr_replace_plugin import resolve_photo_id
 from flickr_replace_plugin.sources import iptc
 from flickr_replace_plugin.sources.iptc import iim_datasets
 

@@ -6,7 +6,8 @@ import os
 import pytest
 from photofiles import ID, ID2, PAGE_URL, bag, ids, jpeg, subject_xmp, write, xmp_packet
 
-from flickr_replace_plugin.photoid.resolve import record_photo_id, resolve_photo_id
+from flickr_replace_plugin import resolve_photo_id
+from flickr_replace_plugin.photoid.record import record_photo_id
 from flickr_replace_plugin.sources import sidecar
 from flickr_replace_plugin.sources.sidecar import sidecars
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from photofiles import ID, ID2, PAGE_URL, SHORT, bag, heif, ids, jpeg, png, subject_xmp, tiff, webp, write, xmp_packet
 
-from flickr_replace_plugin.photoid.resolve import resolve_photo_id
+from flickr_replace_plugin import resolve_photo_id
 from flickr_replace_plugin.sources import xmp
 from flickr_replace_plugin.formats.xmp import XMPError, xmp_fields
 

@@ -7,28 +7,33 @@ from __future__ import annotations
 
 import os
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
 from .candidates import Candidate, Resolution, source_rank
 from ..errors import PluginError
 from ..result import ResultError
 from .patterns import is_photo_id
 from ..formats.scope import resolution_scope
-from ..sources.sidecar import record_photo_id
+from .record import record_photo_id
 
 if TYPE_CHECKING:
-    from ..plugins import Plugins
     from ..preflight import Checked
 
-__all__ = ["resolve_photo_id", "record_photo_id"]
+__all__ = ["resolve_photo_id", "record_photo_id", "Sources"]
+
+
+class Sources(Protocol):
+    """What the resolver asks: the loaded plugins (``plugins.Plugins``), passed down, never imported."""
+
+    def find_photo_id(self, path: str, metadata: Mapping[str, Any]) -> list[Candidate]: ...
 
 
 def resolve_photo_id(
     path: str | os.PathLike,
     metadata: Mapping[str, Any] | None = None,
     photo_id: str | int | None = None,
-    plugins: "Plugins | None" = None,
     *,
+    plugins: Sources,
     checked: "Checked | ResultError | None" = None,
     command: str = "replace",
 ) -> Resolution:
@@ -36,7 +41,8 @@ def resolve_photo_id(
 
     :param photo_id: the caller's id (``--photo-id``); it, or ``metadata["photo_id"]``, wins
         outright and no other source is read.
-    :param plugins: the loaded plugins; by default the built-in sources plus installed plugins.
+    :param plugins: the loaded plugins (``flickr_replace_plugin.resolve_photo_id`` loads the
+        installed ones when a host gives none).
     :param checked: the caller's pre-flight verdict on `path`, when it has one: the file open
         (the built-in sources read it rather than opening it again), or the error it reports
         itself (then "no such file" is not decided here a second time).
@@ -58,17 +64,11 @@ def resolve_photo_id(
             named = original_named_for(path)
             if named is not None:
                 given["original"] = named
-        if plugins is None:
-            from ..plugins import get_plugins
-
-            plugins = get_plugins()
-        candidates: list[Candidate] = []
         try:
-            for name, value in plugins.find_photo_id(path, MappingProxyType(given)):
-                candidates += _candidates(name, value, plugins.is_builtin(name))
+            candidates = plugins.find_photo_id(path, MappingProxyType(given))
         except PluginError as exc:
             error = ResultError.refusal("no_photo_id", f"{exc}; fix or remove that plugin (`flickr-replace plugins` lists them)")
-            return Resolution(None, None, candidates, error, list(scope.notes))
+            return Resolution(None, None, [], error, list(scope.notes))
         return _decide(path, candidates, scope.notes, checked, command)
 
 
@@ -80,27 +80,6 @@ def caller_candidate(metadata: Mapping[str, Any]) -> Candidate | None:
         return None
     source = "argument" if metadata.get("photo_id_source") == "argument" else "metadata"
     return Candidate(str(value).strip(), source, "--photo-id" if source == "argument" else "photo_id")
-
-
-def _candidates(plugin: str, value: Any, builtin: bool) -> list[Candidate]:
-    """A hook's answer as candidates; a third-party plugin's source becomes ``plugin:NAME``."""
-    if isinstance(value, Candidate) or (isinstance(value, tuple) and len(value) == 2 and not _is_answer(value[0])):
-        items = [value]
-    elif isinstance(value, (list, tuple)) and all(_is_answer(item) for item in value):
-        items = list(value)
-    else:
-        raise PluginError(f"plugin {plugin!r} returned {value!r}, not a (photo_id, source) candidate")
-    out = []
-    for item in items:
-        photo_id, source, detail = (*item, "") if isinstance(item, tuple) else (item.photo_id, item.source, item.detail)
-        if not builtin:
-            source, detail = f"plugin:{plugin}", detail or str(source)
-        out.append(Candidate(str(photo_id).strip(), source, detail))
-    return out
-
-
-def _is_answer(item: Any) -> bool:
-    return isinstance(item, Candidate) or (isinstance(item, tuple) and len(item) == 2)
 
 
 # What to do next, for the command whose user reads the refusal.

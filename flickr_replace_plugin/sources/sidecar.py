@@ -1,8 +1,7 @@
 """Sidecars next to the file: XMP from darktable/digiKam (NAME.EXT.xmp) and Lightroom, Capture One
 and most others (NAME.xmp), and this plugin's own NAME.EXT.flickr.yaml / .json.
 
-``record_photo_id`` writes the plugin's own sidecar, so the next export of a file replaced with
-an explicit ``--photo-id`` needs none.
+The own sidecar is written by ``photoid.record.record_photo_id`` (re-exported here).
 """
 from __future__ import annotations
 
@@ -11,15 +10,15 @@ import os
 from typing import Any, Iterator, Mapping
 
 from ..photoid.candidates import Candidate
-from ..fsutil import atomic_write, read_capped
+from ..fsutil import read_capped
 from ..hookspecs import hookimpl
 from ..photoid.fields import guarded, scan, subjects, xmp_packet_fields
-from ..photoid.patterns import is_photo_id
+from ..photoid.record import OWN_SUFFIXES, record_photo_id
 from ..formats.scope import note
 
 MAX_XMP_SIDECAR = 16 << 20  # Lightroom's with a long history run to a few MB; larger is not XMP
 MAX_OWN_SIDECAR = 64 << 10  # ours holds one line
-OWN_SUFFIXES = (".flickr.yaml", ".flickr.json")
+__all__ = ["find_photo_id", "record_photo_id", "sidecars"]
 
 
 def sidecars(path: str) -> Iterator[str]:
@@ -86,16 +85,3 @@ def find_photo_id(path: str, metadata: Mapping[str, Any]) -> list[Candidate] | N
                 note(f"{source}: not read: {exc}")
     return found or None
 
-
-def record_photo_id(path: str | os.PathLike, photo_id: str) -> str:
-    """Write NAME.EXT.flickr.yaml next to `path` (atomically; the image is never touched).
-
-    :returns: the sidecar's path. Raises ValueError for a photo id that is not digits and
-        OSError when the folder is not writable.
-    """
-    photo_id = str(photo_id).strip()
-    if not is_photo_id(photo_id):
-        raise ValueError(f"not a Flickr photo id: {photo_id!r}")
-    sidecar = os.fspath(path) + OWN_SUFFIXES[0]
-    atomic_write(sidecar, f'photo_id: "{photo_id}"\n', mode=0o644)
-    return sidecar

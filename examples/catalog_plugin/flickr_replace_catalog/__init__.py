@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from flickr_replace_plugin import hookimpl
+from flickr_replace_plugin import Candidate, hookimpl
 
 from .catalog import Catalog
 
 
 @hookimpl
-def find_photo_id(path: str, metadata: Mapping[str, Any]) -> tuple[str, str] | None:
+def find_photo_id(path: str, metadata: Mapping[str, Any]) -> list[Candidate] | None:
     """The id catalogued for the file, or for the original it was exported from."""
     with Catalog.open() as catalog:
         for candidate in (path, metadata.get("original")):
             photo_id = catalog.photo_id(candidate) if candidate else None
             if photo_id:
-                return photo_id, "catalog"
+                return [Candidate(photo_id, "catalog")]
     return None
 
 
