@@ -5,7 +5,7 @@ journalled as `undo`), so an undo can itself be undone."""
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .core import replace_many
 from .errors import JournalUnavailable
@@ -14,8 +14,13 @@ from .result import ReplaceResult, ResultError
 from .safety.journal import Journal
 from .safety.targets import duplicate_targets
 
+if TYPE_CHECKING:
+    from .config import Config
+    from .plugins import Plugins
 
-def undo_many(photo_ids: Iterable[str], *, config: Any = None, plugins: Any = None, **options: Any) -> Iterator[ReplaceResult]:
+
+def undo_many(photo_ids: Iterable[str], *, config: "Config | None" = None, plugins: "Plugins | None" = None,
+              **options: Any) -> Iterator[ReplaceResult]:
     """One result per photo id, `source` `backup`; without a backup: `failed`, reason `no_backup`."""
     from .plugins import get_plugins
 
