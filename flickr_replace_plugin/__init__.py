@@ -10,20 +10,21 @@ from .errors import ConfigError
 from .hookspecs import hookimpl
 
 from .version import __version__
-__all__ = ["replace", "replace_many", "undo", "resolve_photo_id", "ReplaceResult", "Resolution", "Candidate", "hookimpl",
+__all__ = ["replace", "replace_many", "finish_saved_tickets", "undo", "undo_many", "resolve_photo_id", "ReplaceResult", "Resolution", "Candidate", "hookimpl",
            "link_photos", "LinkResult", "ConfigError",
            "__version__"]
 
 _LAZY = {
-    "replace": "core", "replace_many": "core", "undo": "safety.undo", "resolve_photo_id": "plugins",
+    "replace": "core", "replace_many": "core", "undo": "undoing", "undo_many": "undoing",
+    "finish_saved_tickets": "core", "resolve_photo_id": "plugins",
     "ReplaceResult": "result", "Resolution": "photoid.candidates", "Candidate": "photoid.candidates",
     "link_photos": "link.run", "LinkResult": "link.result",
 }
 
 if TYPE_CHECKING:
     from .photoid.candidates import Candidate, Resolution
-    from .core import replace, replace_many
-    from .safety.undo import undo
+    from .core import finish_saved_tickets, replace, replace_many
+    from .undoing import undo, undo_many
     from .plugins import resolve_photo_id
     from .result import ReplaceResult
     from .link.result import LinkResult

@@ -52,95 +52,119 @@ def stream_results(run: Batch, paths: Iterable[str], jobs: int, resumed: Iterabl
     ones included (their tickets stay saved for `flickr-replace tickets`), then propagates.
     """
     paths = list(paths)
-    done = Finished()
-    poller = TicketPoller(check=run.check_tickets, timeout=run.timeout)
-    outstanding = 0
-    handed_over: list[str] = []  # final tickets the consumer has taken, unsaved in one write
-    finishing: dict[str, ReplaceResult] = {}  # tickets being finished, as they stood (pending)
-    uploads = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="replace")
-    finishers = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="finish")
-
-    uploading: dict["Future[Step]", str] = {}  # uploads not yet taken from `done`, by path
-
-    def submit(pool: ThreadPoolExecutor, fn: Callable[..., Step], *args: Any) -> None:
-        nonlocal outstanding
-        outstanding += 1
-        future = pool.submit(fn, *args)
-        if pool is uploads:
-            uploading[future] = args[0]
-        future.add_done_callback(done.put)
-
-    def upload(path: str) -> Step:
-        started = time.monotonic()
-        return Step(run.upload(path), started)
-
-    def finish(step: Step, state: TicketState | None) -> Step:
-        return Step(run.finish_ticket(step.result, state, step.started), step.started, polled=True)
-
+    stream = Stream(run, jobs)
     try:
         run.prepare(paths)
     except BaseException as exc:  # interrupted while looking at the files: none was sent
-        uploads.shutdown(wait=False)
-        finishers.shutdown(wait=False)
+        stream.shutdown(cancel=False)
         if not isinstance(exc, Exception):
             for path in paths:
                 yield _handed_on(run, _not_started(path), [])
         run.close()
         raise
-    polling: dict[str, ReplaceResult] = {}  # tickets of the poll round being handed to finishers
     try:
+        yield from stream.results(paths, resumed)
+    except BaseException as exc:
+        if isinstance(exc, (Exception, GeneratorExit)):
+            raise
+        for result in stream.known_at_interruption():
+            yield _handed_on(run, result, stream.handed_over)
+        raise
+    finally:
+        stream.shutdown()
+        _unsave(run, stream.handed_over)
+        run.close()
+
+
+class Stream:
+    """One batch in flight: the worker pools, the ticket poller, and what each piece of work is
+    doing, so that an interruption can hand over every result already known."""
+
+    def __init__(self, run: Batch, jobs: int) -> None:
+        self.run = run
+        self.done = Finished()
+        self.poller = TicketPoller(check=run.check_tickets, timeout=run.timeout)
+        self.outstanding = 0
+        self.handed_over: list[str] = []  # final tickets the consumer has taken, unsaved in one write
+        self.finishing: dict[str, ReplaceResult] = {}  # tickets being finished, as they stood (pending)
+        self.polling: dict[str, ReplaceResult] = {}  # tickets of the poll round being handed to finishers
+        self.uploading: dict["Future[Step]", str] = {}  # uploads not yet taken from `done`, by path
+        self.uploads = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="replace")
+        self.finishers = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="finish")
+
+    def results(self, paths: list[str], resumed: Iterable[ReplaceResult]) -> Iterator[ReplaceResult]:
         for path in paths:
-            submit(uploads, upload, path)
+            self._submit(self.uploads, self._upload, path)
         for result in resumed:
-            poller.add(result, first_poll=0.0)
-        while outstanding or poller:
-            if handed_over and done.empty():
-                _unsave(run, handed_over)
-            if not done.wait(min(poller.seconds_until_due(), 3600.0)):
-                polling = {tid: w.result for tid, w in poller.waiting.items()}
-                for result, state, started in poller.poll():
-                    finishing[result.ticket_id] = dataclasses.replace(result)
-                    submit(finishers, finish, Step(result, started), state)
-                polling = {}
+            self.poller.add(result, first_poll=0.0)
+        while self.outstanding or self.poller:
+            if self.handed_over and self.done.empty():
+                _unsave(self.run, self.handed_over)
+            if not self.done.wait(min(self.poller.seconds_until_due(), 3600.0)):
+                self._poll_round()
                 continue
             # From taking a result to its consumer having it, a signal waits (the consumer's
             # printing of it included), so no result is ever taken and then dropped.
             INTERRUPTS.hold()
             try:
-                future = done.take()
-                step = future.result()
-                outstanding -= 1
-                uploading.pop(future, None)
-                result = step.result
-                finishing.pop(result.ticket_id or "", None)
-                waits = run.wait or result.ticket_unsaved  # an unsaved ticket: this run is its only chance
-                if result.status is Status.PENDING and result.ticket_id and waits and not step.polled:
-                    poller.add(result, started=step.started)
-                    continue
-                yield _handed_on(run, result, handed_over)
+                result = self._take()
+                if result is not None:
+                    yield _handed_on(self.run, result, self.handed_over)
             finally:
                 INTERRUPTS.release()
-    except BaseException as exc:
-        if isinstance(exc, (Exception, GeneratorExit)):
-            raise
-        uploads.shutdown(wait=False, cancel_futures=True)  # what has not started never will
-        completed = done.drain()
-        known = [r for tid, r in polling.items() if tid not in poller.waiting and tid not in finishing]
+
+    def _submit(self, pool: ThreadPoolExecutor, fn: Callable[..., Step], *args: Any) -> None:
+        self.outstanding += 1
+        future = pool.submit(fn, *args)
+        if pool is self.uploads:
+            self.uploading[future] = args[0]
+        future.add_done_callback(self.done.put)
+
+    def _upload(self, path: str) -> Step:
+        started = time.monotonic()
+        return Step(self.run.upload(path), started)
+
+    def _finish(self, step: Step, state: TicketState | None) -> Step:
+        return Step(self.run.finish_ticket(step.result, state, step.started), step.started, polled=True)
+
+    def _poll_round(self) -> None:
+        self.polling = {tid: w.result for tid, w in self.poller.waiting.items()}
+        for result, state, started in self.poller.poll():
+            self.finishing[result.ticket_id or ""] = dataclasses.replace(result)
+            self._submit(self.finishers, self._finish, Step(result, started), state)
+        self.polling = {}
+
+    def _take(self) -> ReplaceResult | None:
+        """The next finished piece's result to hand on; None when it is a ticket left to the poller."""
+        future = self.done.take()
+        step = future.result()
+        self.outstanding -= 1
+        self.uploading.pop(future, None)
+        result = step.result
+        self.finishing.pop(result.ticket_id or "", None)
+        waits = self.run.wait or result.ticket_unsaved  # an unsaved ticket: this run is its only chance
+        if result.status is Status.PENDING and result.ticket_id and waits and not step.polled:
+            self.poller.add(result, started=step.started)
+            return None
+        return result
+
+    def known_at_interruption(self) -> list[ReplaceResult]:
+        """Every result known when the interruption came: taken, finishing, polled or cut off."""
+        self.uploads.shutdown(wait=False, cancel_futures=True)  # what has not started never will
+        completed = self.done.drain()
+        known = [r for tid, r in self.polling.items() if tid not in self.poller.waiting and tid not in self.finishing]
         known += [f.result().result for f in completed]
         for future in completed:
-            uploading.pop(future, None)
+            self.uploading.pop(future, None)
         for result in known:
-            finishing.pop(result.ticket_id or "", None)
-        known += [w.result for w in poller.waiting.values()] + list(finishing.values())
-        known += [_cut_off(path, future, run.store) for future, path in uploading.items()]
-        for result in known:
-            yield _handed_on(run, result, handed_over)
-        raise
-    finally:
-        for pool in (uploads, finishers):
-            pool.shutdown(wait=False, cancel_futures=True)
-        _unsave(run, handed_over)
-        run.close()
+            self.finishing.pop(result.ticket_id or "", None)
+        known += [w.result for w in self.poller.waiting.values()] + list(self.finishing.values())
+        known += [_cut_off(path, future, self.run.store) for future, path in self.uploading.items()]
+        return known
+
+    def shutdown(self, cancel: bool = True) -> None:
+        for pool in (self.uploads, self.finishers):
+            pool.shutdown(wait=False, cancel_futures=cancel)
 
 
 def _not_started(path: str) -> ReplaceResult:

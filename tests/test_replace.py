@@ -73,6 +73,35 @@ def test_utf8_file_name_survives_signing_and_multipart(sandbox, config, photo, t
     assert replace_requests(sandbox)[0]["photo_filename"] == named.name
 
 
+def test_each_file_is_resolved_once_in_a_batch_and_alone(sandbox, config, make_jpeg):
+    """The plugins' find_photo_id sees each file once per run: the batch's look before any upload
+    is the one the file's own replace uses."""
+    from flickr_replace_plugin import hookimpl
+    from flickr_replace_plugin.plugins import Plugins
+
+    asked: list[str] = []
+
+    class Counting:
+        @hookimpl
+        def find_photo_id(self, path):
+            asked.append(path)
+
+    plugins = Plugins()
+    plugins.pm.register(Counting(), name="counting")
+    paths = []
+    for n in range(2):
+        path = make_jpeg(f"once-{n}.jpg")
+        Path(f"{path}.flickr.yaml").write_text(f'photo_id: "{sandbox.add_photo(make_jpeg(f"was-{n}.jpg").read_bytes())}"\n')
+        paths.append(str(path))
+    results = list(replace_many(paths, config=config, plugins=plugins, async_=False))
+    assert [r.status.value for r in results] == ["replaced", "replaced"], results
+    assert sorted(asked) == sorted(paths)
+    asked.clear()
+    again = replace(paths[0], config=config, plugins=plugins, async_=False, force=True)  # the same bytes again
+    assert again.status.value == "replaced", again.error
+    assert asked == [paths[0]]
+
+
 def test_batch_polls_all_tickets_in_one_call(sandbox, config, make_jpeg):
     items = {}
     for n in range(4):

@@ -323,6 +323,6 @@ def test_a_journal_that_cannot_be_read_is_named_by_history_and_undo(sandbox, con
 
 
 def undo_many_ids(ids, config):
-    from flickr_replace_plugin.safety.undo import undo_many
+    from flickr_replace_plugin.undoing import undo_many
 
     return list(undo_many(ids, config=config))

@@ -46,7 +46,7 @@ def cmd_history(args: argparse.Namespace, env: Environment, redactor: RedactingF
 
 
 def cmd_undo(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    from ..safety.undo import undo_many
+    from ..undoing import undo_many
 
     config, plugins = setup(args, env, redactor)
     printer = Printer(env.stdout, args.json)

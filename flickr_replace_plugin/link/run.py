@@ -139,7 +139,7 @@ class Linker:
         return others
 
     def _write(self, result: LinkResult) -> None:
-        from ..sources.sidecar import record_photo_id
+        from ..photoid.record import record_photo_id
 
         try:
             result.written = record_photo_id(result.path, result.photo_id or "")

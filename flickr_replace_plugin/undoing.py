@@ -5,19 +5,24 @@ journalled as `undo`), so an undo can itself be undone."""
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from ..errors import JournalUnavailable
-from ..result import ReplaceResult, ResultError
+from .core import replace_many
+from .errors import JournalUnavailable
+from .options import run_options
+from .result import ReplaceResult, ResultError
+from .safety.journal import Journal
+from .safety.targets import duplicate_targets
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .plugins import Plugins
 
 
-def undo_many(photo_ids: Iterable[str], *, config: Any = None, plugins: Any = None, **options: Any) -> Iterator[ReplaceResult]:
+def undo_many(photo_ids: Iterable[str], *, config: "Config | None" = None, plugins: "Plugins | None" = None,
+              **options: Any) -> Iterator[ReplaceResult]:
     """One result per photo id, `source` `backup`; without a backup: `failed`, reason `no_backup`."""
-    from ..core import replace_many
-    from ..options import run_options
-    from ..plugins import get_plugins
-    from .journal import Journal
-    from .targets import duplicate_targets
+    from .plugins import get_plugins
 
     ids = [str(p).strip() for p in photo_ids]
     plugins = plugins or get_plugins()

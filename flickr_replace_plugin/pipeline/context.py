@@ -1,0 +1,54 @@
+"""What one file's run has found so far, handed from stage to stage."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Union
+
+from ..preflight import Checked, open_checked
+from ..result import ReplaceResult, ResultError
+
+if TYPE_CHECKING:
+    from ..photoid.candidates import Resolution
+    from ..safety.targets import PhotoInfo
+    from .services import Services
+
+# A stage's answer: None goes on to the next stage; a ResultError fails the file with it; the
+# file's own result (already final: skipped, sent, pending) ends its run there.
+Outcome = Union[ResultError, ReplaceResult, None]
+
+
+@dataclass
+class FileRun:
+    """One file on its way through the stages: its result, and what earlier stages found."""
+
+    result: ReplaceResult
+    checked: Checked | ResultError  # the one look at the file (pre-flight), kept open until the end
+    resolution: "Resolution | None" = None
+    info: "PhotoInfo | None" = None  # getInfo's answer for the photo to overwrite (target check)
+    expected_sha256: str | None = None  # taken before sending, when skip-unchanged needed it
+
+    @classmethod
+    def open(cls, path: str) -> "FileRun":
+        return cls(ReplaceResult(path=str(path)), open_checked(str(path)))
+
+    @property
+    def path(self) -> str:
+        return self.result.path
+
+    @property
+    def new(self) -> bool:
+        """--upload-missing: a new photo, which overwrites nothing."""
+        return self.result.photo_id is None
+
+    @property
+    def file(self) -> Checked:
+        """The open file; only stages after the local checks ask for it."""
+        assert isinstance(self.checked, Checked), "the local checks stage comes first"
+        return self.checked
+
+    def close(self) -> None:
+        if isinstance(self.checked, Checked):
+            self.checked.close()
+
+
+Stage = Callable[[FileRun, "Services"], Outcome]

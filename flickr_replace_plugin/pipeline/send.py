@@ -1,0 +1,120 @@
+"""Stage 10, send: the upload, journalled first and retried whole; a version that changed while it
+was sent is never `replaced`. Flickr's answer makes the result pending (a ticket) or final."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Callable
+
+from ..flickr.responses import FlickrFailure, UploadAnswer
+from ..result import Origin, ResultError, Status
+from ..safety.restore import changed_verdict
+from ..safety.versions import Attempt, Versions
+from ..tickets import unsaved
+from .context import FileRun, Outcome
+from .landed import replaced, uploaded
+
+if TYPE_CHECKING:
+    from .services import Services
+
+log = logging.getLogger("flickr_replace.core")
+
+
+def send(file: FileRun, services: "Services") -> Outcome:
+    result = file.result
+    if services.options.dry_run:
+        result.status = Status.DRY_RUN
+        return result
+    answer = _send_whole(file, services)
+    if answer.ticket_id:
+        log.info("%s: sent; Flickr is processing it as ticket %s", file.path, answer.ticket_id)
+        result.status, result.ticket_id = Status.PENDING, answer.ticket_id
+        try:
+            services.store.add(result, claim=services.options.wait)  # --no-wait: nothing here waits on it
+        except OSError as exc:  # the upload went through: this run waits for it, whatever --no-wait says
+            unsaved(result, services.store.path, exc)
+        return result
+    if file.new and answer.photo_id:
+        uploaded(result, answer.photo_id, services)
+    elif answer.photo_id and answer.photo_id != result.photo_id:
+        result.fail(ResultError(f"Flickr answered for photo {answer.photo_id}, not {result.photo_id}: "
+                                "check both on flickr.com", origin=Origin.FLICKR))
+    else:
+        result.secret, result.originalsecret = answer.secret, answer.originalsecret
+        replaced(result, services)
+    return result
+
+
+def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
+    """Every attempt sends one and the same whole version, else the `changed_while_sending` refusal."""
+    result = file.result
+    upload = _uploader(file, services)
+    versions = Versions(file.expected_sha256)
+    result.journal_entry = services.journal.begin(
+        path=result.path, photo_id=result.photo_id, backup=result.backup,
+        command="upload" if file.new else services.options.command,
+        previous=result.previous, sha256=file.expected_sha256, size=result.bytes)
+
+    def attempt() -> UploadAnswer:
+        sent = versions.attempt()
+        answer: UploadAnswer | None
+        try:
+            answer = upload(sent)
+        except FlickrFailure:
+            if versions.changed() is None:
+                raise
+            answer = None
+        why = versions.changed()
+        if why is not None:
+            taken = answer is not None or sent.whole
+            raise FlickrFailure(changed_verdict(result, why, taken, services.journal, services.send_file))
+        result.sha256 = sent.sha256
+        return answer  # type: ignore[return-value]  # None only when the file changed (raised above)
+
+    return services.retry(attempt)
+
+
+def _uploader(file: FileRun, services: "Services") -> Callable[[Attempt], UploadAnswer]:
+    """One upload attempt of the open, checked file, counted, shown and told to the activity."""
+    result, checked, options, activity = file.result, file.file, services.options, services.activity
+    fields = _new_photo_fields(file, services) if file.new else {"photo_id": result.photo_id or ""}
+    fields["async"] = "1" if options.async_ else "0"
+    progress = _progress_for(file.path, result.bytes, services)
+
+    def upload(watch: Attempt) -> UploadAnswer:
+        result.attempts += 1
+        if progress:
+            progress(0, reset=True)
+        log.info("%s: sending %d bytes %s (%s, attempt %d)", file.path, result.bytes,
+                 "as a new photo" if file.new else f"to replace photo {result.photo_id}",
+                 "async" if options.async_ else "sync", result.attempts)
+        if activity is not None:
+            activity.uploading(+1)
+        try:
+            return services.client().upload_file(file.path, fields, content_type=checked.content_type,
+                                                 progress=progress, file=checked.file, replace=not file.new,
+                                                 watch=watch)
+        finally:
+            if activity is not None:
+                activity.uploading(-1)
+
+    return upload
+
+
+def _new_photo_fields(file: FileRun, services: "Services") -> dict[str, str]:
+    from ..link.upload import upload_fields
+
+    return upload_fields(file.path, services.config.privacy, services.options.metadata.get("original"))
+
+
+def _progress_for(path: str, size: int, services: "Services") -> Callable[..., None] | None:
+    report = services.progress
+    if report is None:
+        return None
+    sent = 0
+
+    def step(n: int, reset: bool = False) -> None:
+        nonlocal sent
+        sent = 0 if reset else sent + n
+        report(path, sent, size)
+
+    return step

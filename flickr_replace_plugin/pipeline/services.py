@@ -1,0 +1,124 @@
+"""What the stages use, built once per run by the core: the client, the retry policy, the journal,
+the saved tickets and the answers asked once per run. Nothing here calls back into the core."""
+from __future__ import annotations
+
+import sqlite3
+import logging
+import threading
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Protocol, TypeVar
+
+from ..errors import PluginError
+from ..flickr.ratelimit import CallLimiter
+from ..flickr.responses import FlickrFailure, UploadAnswer
+from ..flickr.retry import Retry
+from ..result import ResultError
+from ..safety.journal import Journal
+from ..safety.versions import Attempt
+from ..tickets import TicketStore
+
+if TYPE_CHECKING:
+    from ..flickr.client import FlickrClient
+    from ..link.upload import DuplicateGuard
+    from ..options import RunOptions
+    from ..photoid.candidates import Resolution
+    from ..plugins import Plugins
+
+log = logging.getLogger("flickr_replace.core")
+Progress = Callable[[str, int, int], None]  # (path, bytes sent so far in this file, file size)
+T = TypeVar("T")
+
+
+class Activity(Protocol):
+    """Told of uploads in flight and tickets waiting (the CLI's progress bar)."""
+
+    def uploading(self, change: int) -> None: ...
+    def tickets_waiting(self, count: int) -> None: ...
+
+
+class Services:
+    def __init__(self, options: "RunOptions", plugins: "Plugins", *, progress: Progress | None = None,
+                 on_wait: Callable[[float], None] | None = None, activity: Activity | None = None) -> None:
+        config = options.config
+        self.options, self.plugins, self.config = options, plugins, config
+        self.progress, self.activity = progress, activity
+        self.limiter = CallLimiter(config.calls_per_hour, on_wait=on_wait)
+        self.retry = Retry(config.retries, config.backoff)
+        self.journal = Journal(config.state_path)
+        self.store = TicketStore(config.state_path)
+        # A dry run needs no credentials; without them it cannot ask Flickr, so only local checks run.
+        self.remote = config.has_credentials or not options.dry_run
+        self.verify = options.verify and self.remote
+        self.backup = config.backup and self.remote
+        self.resolved: dict[str, "Resolution | PluginError"] = {}  # Run.prepare's, taken by each file once
+        self.duplicates: dict[str, ResultError] = {}  # paths that name one photo with another path
+        self.account_changed = False  # a replace or upload landed: the cached photo list is behind
+        self._local = threading.local()
+        self._clients: list["FlickrClient"] = []
+        self._lock = threading.Lock()
+        self._answers: dict[str, tuple[Any, ResultError | None]] = {}
+        self._guard: "DuplicateGuard | None" = None
+
+    def client(self) -> "FlickrClient":
+        """This thread's client (a requests session is not shared between threads)."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            from ..flickr.client import FlickrClient
+
+            client = self._local.client = FlickrClient(self.config, self.limiter)
+            self._clients.append(client)
+        return client
+
+    def _asked_once(self, name: str, ask: Callable[[], T]) -> tuple[T | None, ResultError | None]:
+        with self._lock:
+            if name not in self._answers:
+                try:
+                    self._answers[name] = (self.retry(ask), None)
+                except FlickrFailure as exc:
+                    self._answers[name] = (None, exc.error)
+            return self._answers[name]
+
+    def size_limit(self) -> tuple[int | None, ResultError | None]:
+        """The account's file-size limit, asked once per run (retried like an upload)."""
+        return self._asked_once("limit", lambda: self.client().max_upload_bytes())
+
+    def user(self) -> tuple[str | None, ResultError | None]:
+        """The user's nsid from flickr.test.login, asked once per run."""
+        def ask() -> str | None:
+            answer = self.client().test_login()
+            return str(answer.get("id")) if answer.get("id") else None
+
+        return self._asked_once("user", ask)
+
+    def guard(self) -> "DuplicateGuard":
+        """The run's photo list, read on first use (only --upload-missing needs it)."""
+        with self._lock:
+            if self._guard is None:
+                from ..link.upload import DuplicateGuard
+
+                self._guard = DuplicateGuard(self.config, self.plugins)
+            return self._guard
+
+    def download(self, url: str, into: BinaryIO, max_bytes: int | None = None) -> int:
+        return self.client().download(url, into, max_bytes)
+
+    def send_file(self, path: str, fields: dict[str, str], content_type: str, watch: Attempt) -> UploadAnswer:
+        """A replace of the whole file at `path`, retried (putting a backup back)."""
+        return self.retry(lambda: self.client().upload_file(path, fields, content_type=content_type, watch=watch))
+
+    def close(self) -> None:
+        self.store.release()
+        for client in self._clients:
+            client.close()
+        if self._guard is not None:
+            self._guard.close()
+        if self.account_changed:
+            self._forget_listing()
+
+    def _forget_listing(self) -> None:
+        """A replace or upload changed the account: the cached photo list may be behind now."""
+        from ..link.cache import mark_stale
+
+        try:
+            mark_stale(self.config.user_dirs.cache, self.config.base_url, self.config.oauth_token)
+        except (OSError, sqlite3.Error) as exc:  # the next `link --refresh` reads it afresh anyway
+            log.warning("could not mark the cached photo list as out of date: %s", exc)

@@ -1,0 +1,88 @@
+"""Every stage of one file's replace, in order: the one place that lists them.
+
+A file goes through UPLOAD on a worker until a stage ends it (an error, a skip, Flickr's answer).
+A pending ticket then waits for the scheduler's poll (WAIT); every final result goes through
+AFTER as it is handed on. Each stage gets what it needs from the run's `Services`."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Callable
+
+from ..errors import JournalUnavailable, PluginError
+from ..flickr.responses import FlickrFailure
+from ..result import ReplaceResult, ResultError
+from .after import after_hooks, journal
+from .context import FileRun, Stage
+from .local import before_hooks, caller_check, duplicate_guard, local_checks
+from .remote import backup, picture_check, target_check, unchanged
+from .resolve import resolve
+from .send import send
+from .ticket import wait_for_ticket
+
+if TYPE_CHECKING:
+    from .services import Services
+
+log = logging.getLogger("flickr_replace.core")
+
+UPLOAD: tuple[Stage, ...] = (
+    resolve,          # which photo: the caller's id, sidecars, XMP, EXIF, IPTC, plugins, file name
+    local_checks,     # the file is an image Flickr takes, its id is known, it fits the size limit
+    before_hooks,     # a plugin's veto
+    caller_check,     # the caller's id against the file's own (a warning)
+    duplicate_guard,  # a new photo already on Flickr; two paths naming one photo
+    target_check,     # the photo exists, is the user's, is a photo
+    picture_check,    # it looks like this file
+    unchanged,        # it does not hold these very bytes already
+    backup,           # its current original, saved whole
+    send,             # the upload (journalled first): a final answer, or a ticket
+    # metadata (next): the file's title, tags and dates onto the photo, once it has landed
+)
+WAIT = wait_for_ticket  # a pending ticket's final state, polled by the scheduler with all the others
+AFTER: tuple[Callable[[ReplaceResult, "Services"], None], ...] = (journal, after_hooks)
+STAGES = (*UPLOAD, WAIT, *AFTER)
+
+
+def upload(path: str, services: "Services") -> ReplaceResult:
+    """Every stage up to the upload's answer; never raises for a per-file problem."""
+    started = time.monotonic()
+    file = FileRun.open(path)
+    try:
+        _through(file, services)
+    except Exception as exc:
+        file.result.fail(_failure(path, exc))
+    finally:
+        file.close()
+    file.result.elapsed_s = time.monotonic() - started
+    return file.result
+
+
+def _through(file: FileRun, services: "Services") -> None:
+    for stage in UPLOAD:
+        outcome = stage(file, services)
+        if isinstance(outcome, ResultError):
+            file.result.fail(outcome)
+        if outcome is not None:
+            return
+
+
+def _failure(path: str, exc: Exception) -> ResultError:
+    """What stopped a file's stages by raising: this file fails, the batch goes on."""
+    if isinstance(exc, PluginError):  # a before_replace plugin that raised stops this file like a veto
+        return ResultError.refusal("vetoed", f"{exc}; fix or remove that plugin (`flickr-replace plugins` lists them)")
+    if isinstance(exc, FlickrFailure):
+        return exc.error
+    if isinstance(exc, JournalUnavailable):  # before the upload: nothing was sent
+        return ResultError.refusal("journal_failed", f"{path} was not sent: {exc}")
+    if isinstance(exc, OSError):
+        return ResultError.refusal("no_file", f"cannot read {path}: {exc.strerror or exc} "
+                                              "(check that it exists and that you may read it)")
+    log.debug("unexpected error replacing %s", path, exc_info=exc)  # a bug or a library's surprise
+    return ResultError(f"unexpected {type(exc).__name__} while replacing {path} (a bug: run again "
+                       "with -vv to see where, and report it)")
+
+
+def after(result: ReplaceResult, services: "Services") -> ReplaceResult:
+    for stage in AFTER:
+        stage(result, services)
+    return result
