@@ -86,6 +86,25 @@ def test_a_journal_an_earlier_version_wrote_keeps_working(sandbox, cli_env, expo
     assert [(e["path"], e["status"]) for e in history(cli_env)][1] == ("/old.jpg", "replaced")
 
 
+def test_a_ticket_whose_upload_was_not_journalled_gets_an_entry_of_its_own(tmp_path, cli_env, state):
+    from flickr_replace_plugin.result import ReplaceResult, Status
+    from flickr_replace_plugin.tickets import TicketStore
+
+    photo = tmp_path / "a.jpg"
+    result = ReplaceResult(path=str(photo), photo_id="52345678901", status=Status.PENDING, ticket_id="7-1",
+                           attempts=2, warnings=["a warning"])
+    store = TicketStore(state)
+    store.add(result, claim=False)
+    assert result.journal_entry is not None  # the entry whoever finishes the ticket completes
+    [entry] = history(cli_env)
+    assert (entry["photo_id"], entry["path"], entry["status"]) == ("52345678901", str(photo), "pending")
+    later = TicketStore(state)  # another run: it finds the ticket, and the entry it is on
+    claimed, held = later.claim_saved()
+    later.release()
+    assert held == [] and [(e["ticket_id"], e["journal"], e["attempts"], e["warnings"]) for e in claimed] == \
+        [("7-1", result.journal_entry, 2, ["a warning"])]
+
+
 @pytest.mark.parametrize("first", ["tickets", "replace"], ids=["first use: tickets", "first use: a replace"])
 def test_tickets_an_earlier_version_saved_are_imported_once_and_finished(sandbox, cli_env, export, state, first):
     saved = pending(cli_env, [export(f"{n}.jpg") for n in range(2)])
