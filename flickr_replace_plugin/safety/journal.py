@@ -43,10 +43,8 @@ CREATE INDEX IF NOT EXISTS entries_photo ON entries (photo_id, id);
 """
 # Columns later versions added: a journal an earlier version wrote gets them on first use.
 ADDED_COLUMNS = {"ticket_id": "TEXT", "ticket": "TEXT", "claim": "TEXT"}
-_ADDED_INDEXES = """
-CREATE INDEX IF NOT EXISTS entries_ticket ON entries (ticket_id);
-CREATE INDEX IF NOT EXISTS entries_waiting ON entries (id) WHERE ticket IS NOT NULL;
-"""
+_ADDED_INDEXES = ("CREATE INDEX IF NOT EXISTS entries_ticket ON entries (ticket_id)",
+                  "CREATE INDEX IF NOT EXISTS entries_waiting ON entries (id) WHERE ticket IS NOT NULL")
 FIELDS = ("time", "path", "photo_id", "status", "sha256", "backup", "previous", "secret", "originalsecret",
           "command")
 
@@ -166,19 +164,25 @@ def add_entry(db: sqlite3.Connection, *, path: str | None, photo_id: str | None,
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Add the columns an older journal lacks; checked and added in one write transaction, so two
-    processes opening it at once never both add a column."""
+    """Add the columns an older journal lacks, checked again under the write lock, so two processes
+    opening it at once never both add one (a journal already up to date is only read)."""
+    if not _missing(db):
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
-        have = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
-        for name, kind in ADDED_COLUMNS.items():
-            if name not in have:
-                db.execute(f"ALTER TABLE entries ADD COLUMN {name} {kind}")
+        for name in _missing(db):
+            db.execute(f"ALTER TABLE entries ADD COLUMN {name} {ADDED_COLUMNS[name]}")
+        for index in _ADDED_INDEXES:
+            db.execute(index)
     except BaseException:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-    db.executescript(_ADDED_INDEXES)
+
+
+def _missing(db: sqlite3.Connection) -> list[str]:
+    have = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
+    return [name for name in ADDED_COLUMNS if name not in have]
 
 
 def _absolute(path: str | None) -> str | None:
