@@ -16,10 +16,11 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -141,14 +142,42 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30, what: str = "
         time.sleep(0.02)
 
 
-def saved_tickets(state_dir: Path) -> dict[str, dict[str, Any]]:
-    """The pending tickets a run left; the file, when there, must always be whole JSON."""
-    path = state_dir / "tickets.json"
-    if not path.exists():
+def saved_tickets(state: Path) -> dict[str, dict[str, Any]]:
+    """The pending tickets a run left in the journal (`state` is the state dir or the journal file),
+    by ticket id, each with its `claim` and `journal` entry id; never a JSON state file beside it."""
+    journal = state if state.name == "journal.sqlite" else state / "journal.sqlite"
+    assert not (journal.parent / "tickets.json").is_file(), "a JSON ticket file was written"
+    if not journal.exists():
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["version"] == 1 and isinstance(data["tickets"], dict)
-    return data["tickets"]
+    with closing(sqlite3.connect(journal, timeout=30)) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
+        if "ticket" not in columns:
+            return {}
+        found = db.execute("SELECT id, ticket_id, ticket, claim FROM entries WHERE ticket IS NOT NULL").fetchall()
+    return {tid: {**json.loads(ticket), "journal": entry, "claim": json.loads(claim) if claim else None}
+            for entry, tid, ticket, claim in found}
+
+
+def as_earlier_version(state: Path) -> Path:
+    """Move the saved tickets out of the journal into the `tickets.json` an earlier version kept
+    (its journal entries stay `pending`, named by each ticket's `journal` id): that file's path."""
+    tickets = saved_tickets(state)
+    with closing(sqlite3.connect(state / "journal.sqlite", timeout=30)) as db, db:
+        db.execute("UPDATE entries SET ticket = NULL, claim = NULL, ticket_id = NULL")
+    path = state / "tickets.json"
+    path.write_text(json.dumps({"version": 1, "tickets": tickets}, indent=1), encoding="utf-8")
+    return path
+
+
+def refuse_ticket_saves(state: Path) -> None:
+    """A journal that takes its entries but refuses to save a ticket on them, as a full disk would."""
+    from flickr_replace_plugin.tickets import TicketStore
+
+    TicketStore(state).load()  # the journal, as this version lays it out
+    with closing(sqlite3.connect(state / "journal.sqlite", timeout=30)) as db, db:
+        for when in ("UPDATE OF ticket", "INSERT"):
+            db.execute(f"CREATE TRIGGER refuse_{when.split()[0].lower()} BEFORE {when} ON entries "
+                       "WHEN NEW.ticket IS NOT NULL BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
 
 
 def with_config(env: Mapping[str, str], path: Path, **settings: Any) -> dict[str, str]:

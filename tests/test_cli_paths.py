@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from clirun import cli, with_config
+from clirun import cli, saved_tickets, with_config
 
 from flickr_replace_plugin.sandbox import Sandbox
 
@@ -32,8 +32,7 @@ def assert_replace_wrote_there(where: dict, photo: tuple[str, str], env: dict[st
     assert ran.returncode == 0, ran.stderr
     [result] = ran.results()
     assert result["status"] == "pending"
-    tickets = json.loads(Path(where["tickets"]).read_text(encoding="utf-8"))["tickets"]
-    assert result["ticket_id"] in tickets
+    assert result["ticket_id"] in saved_tickets(Path(where["tickets"]))  # the tickets live in the journal
     assert Path(where["journal"]).is_file()
     assert Path(result["backup"]).parent == Path(where["backup_dir"]) / pid and Path(result["backup"]).is_file()
     history = cli([*pre, "history", pid, "--json"], env)
@@ -49,7 +48,7 @@ def test_paths_follow_the_xdg_dirs_and_a_replace_writes_where_they_point(photo, 
     where = json.loads(ran.stdout)
     state = tmp_path / "xdg_state_home" / "flickr-replace"
     assert where == {"config": cli_env["FLICKR_REPLACE_CONFIG"], "config_exists": False, "state_dir": str(state),
-                     "tickets": str(state / "tickets.json"), "journal": str(state / "journal.sqlite"),
+                     "tickets": str(state / "journal.sqlite"), "journal": str(state / "journal.sqlite"),
                      "cache_dir": str(tmp_path / "xdg_cache_home" / "flickr-replace"),
                      "backup_dir": str(tmp_path / "xdg_data_home" / "flickr-replace" / "backups")}
     assert_replace_wrote_there(where, photo, env)

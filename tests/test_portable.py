@@ -13,6 +13,7 @@ import requests
 import yaml
 
 import flickr_replace_plugin
+from clirun import saved_tickets
 
 POSIX_ONLY = ("fcntl", "resource", "termios", "pwd", "grp")
 # Runs before the package loads: POSIX-only modules cannot be imported, os.fchmod is gone
@@ -77,14 +78,13 @@ def test_async_replace_then_tickets_without_posix(sandbox, cli_env, make_jpeg, t
     assert first.returncode == 0, first.stderr
     [pending] = map(json.loads, first.stdout.splitlines())
     assert pending["status"] == "pending" and re.fullmatch(r"[\d-]+", pending["ticket_id"])
-    saved = json.loads((tmp_path / "state" / "tickets.json").read_text())["tickets"]
-    assert list(saved) == [pending["ticket_id"]]
+    assert list(saved_tickets(tmp_path / "state")) == [pending["ticket_id"]]
 
     later = without_posix(["tickets", "--json"], cli_env)
     assert later.returncode == 0, later.stderr
     [done] = map(json.loads, later.stdout.splitlines())
     assert done["status"] == "replaced" and done["photo_id"] == pid
-    assert json.loads((tmp_path / "state" / "tickets.json").read_text())["tickets"] == {}
+    assert saved_tickets(tmp_path / "state") == {}
 
 
 def test_auth_saves_credentials_without_posix(sandbox, cli_env, tmp_path):

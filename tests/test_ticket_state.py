@@ -1,18 +1,21 @@
-"""Saved tickets are never lost and never finished twice: a damaged `tickets.json` is kept aside and
-what it still holds is recovered, one bad entry never blocks the others, a ticket waited on by a
-live run is left to it, a ticket that could not be saved is never promised to a later run, and the
-config file's paths mean the same wherever the tool is started from."""
+"""Saved tickets are never lost and never finished twice: they live on their journal entries (no JSON
+state file), a `tickets.json` an earlier version left is imported once and moved aside (when
+damaged, what it still holds is recovered, and one bad entry never blocks the others), a ticket
+waited on by a live run is left to it, a ticket that could not be saved is never promised to a
+later run, and the config file's paths mean the same wherever the tool is started from."""
 from __future__ import annotations
 
 import json
 import os
 import signal
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-from clirun import Started, cli, saved_tickets, wait_until, with_config
+from clirun import Started, as_earlier_version, cli, refuse_ticket_saves, saved_tickets, wait_until, with_config
 from flickr_replace_plugin.sandbox import Sandbox
 
 GET_INFO = "flickr.photos.getInfo"
@@ -46,7 +49,100 @@ def pending(cli_env: dict[str, str], paths: list[Path]) -> dict[str, dict[str, A
 
 
 def asides(state: Path) -> list[Path]:
-    return sorted(state.glob("tickets.json.damaged-*"))
+    return sorted(state.glob("tickets.json.imported-*"))
+
+
+def history(cli_env: dict[str, str]) -> list[dict[str, Any]]:
+    ran = cli(["history", "--json"], cli_env)
+    assert ran.returncode == 0, ran.stderr
+    return [json.loads(line) for line in ran.stdout.splitlines()]
+
+
+# -- one store: the journal ---------------------------------------------------------------------------
+
+def test_a_no_wait_run_saves_its_tickets_in_the_journal_and_writes_no_json_file(sandbox, cli_env, export, state):
+    saved = pending(cli_env, [export("a.jpg"), export("b.jpg")])  # (saved_tickets: no tickets.json)
+    assert len(saved) == 2 and all(entry["claim"] is None for entry in saved.values())  # nothing waits on them
+    assert not list(state.rglob("*.json")) and not list(state.rglob("tickets.json*"))
+    assert {e["status"] for e in history(cli_env)} == {"pending"}  # the entries that hold them
+    ran = cli(["tickets", "--json"], cli_env)
+    assert {r["ticket_id"]: r["status"] for r in ran.results()} == {tid: "replaced" for tid in saved}
+    assert [e["status"] for e in history(cli_env)] == ["replaced", "replaced"]  # completed, none added
+    assert saved_tickets(state) == {} and not list(state.rglob("*.json"))
+
+
+def test_a_journal_an_earlier_version_wrote_keeps_working(sandbox, cli_env, export, state):
+    state.mkdir(parents=True)
+    with closing(sqlite3.connect(state / "journal.sqlite")) as db, db:  # the earlier layout, one entry in it
+        db.execute("CREATE TABLE entries (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, path TEXT,"
+                   " photo_id TEXT, command TEXT NOT NULL, status TEXT NOT NULL, sha256 TEXT, backup TEXT,"
+                   " previous TEXT, secret TEXT, originalsecret TEXT, bytes INTEGER, finished TEXT)")
+        db.execute("INSERT INTO entries (time, path, photo_id, command, status) VALUES"
+                   " ('2024-01-02T03:04:05Z', '/old.jpg', '123', 'replace', 'replaced')")
+    saved = pending(cli_env, [export("a.jpg")])
+    assert [e["status"] for e in history(cli_env)] == ["pending", "replaced"]
+    ran = cli(["tickets", "--json"], cli_env)
+    assert [(r["ticket_id"], r["status"]) for r in ran.results()] == [(tid, "replaced") for tid in saved]
+    assert [(e["path"], e["status"]) for e in history(cli_env)][1] == ("/old.jpg", "replaced")
+
+
+def test_a_ticket_whose_upload_was_not_journalled_gets_an_entry_of_its_own(tmp_path, cli_env, state):
+    from flickr_replace_plugin.result import ReplaceResult, Status
+    from flickr_replace_plugin.tickets import TicketStore
+
+    photo = tmp_path / "a.jpg"
+    result = ReplaceResult(path=str(photo), photo_id="52345678901", status=Status.PENDING, ticket_id="7-1",
+                           attempts=2, warnings=["a warning"])
+    store = TicketStore(state)
+    store.add(result, claim=False)
+    assert result.journal_entry is not None  # the entry whoever finishes the ticket completes
+    [entry] = history(cli_env)
+    assert (entry["photo_id"], entry["path"], entry["status"]) == ("52345678901", str(photo), "pending")
+    later = TicketStore(state)  # another run: it finds the ticket, and the entry it is on
+    claimed, held = later.claim_saved()
+    later.release()
+    assert held == [] and [(e["ticket_id"], e["journal"], e["attempts"], e["warnings"]) for e in claimed] == \
+        [("7-1", result.journal_entry, 2, ["a warning"])]
+
+
+@pytest.mark.parametrize("first", ["tickets", "replace"], ids=["first use: tickets", "first use: a replace"])
+def test_tickets_an_earlier_version_saved_are_imported_once_and_finished(sandbox, cli_env, export, state, first):
+    saved = pending(cli_env, [export(f"{n}.jpg") for n in range(2)])
+    old = as_earlier_version(state)
+    data = json.loads(old.read_text(encoding="utf-8"))
+    unjournalled = sorted(saved)[0]  # sent without a journal entry: the import gives it one
+    with closing(sqlite3.connect(state / "journal.sqlite")) as db, db:
+        db.execute("DELETE FROM entries WHERE id = ?", (data["tickets"][unjournalled].pop("journal"),))
+    old.write_text(json.dumps(data), encoding="utf-8")
+    if first == "replace":
+        saved.update(pending(cli_env, [export("new.jpg")]))  # imports the file, then saves its own ticket
+        assert len(saved_tickets(state)) == 3
+
+    ran = cli(["tickets", "--json"], cli_env)
+    assert ran.returncode == 0, ran.stderr
+    assert {r["ticket_id"]: r["status"] for r in ran.results()} == {tid: "replaced" for tid in saved}
+    assert "damaged" not in ran.stderr
+    [aside] = asides(state)
+    assert json.loads(aside.read_text(encoding="utf-8")) == data and not old.exists()  # kept whole, moved aside
+    entries = history(cli_env)
+    assert [e["status"] for e in entries] == ["replaced"] * len(saved)  # one each, completed
+    assert saved[unjournalled]["path"] in {e["path"] for e in entries}
+    again = cli(["tickets"], cli_env)
+    assert again.returncode == 0 and "no pending tickets" in again.stderr
+    assert asides(state) == [aside] and saved_tickets(state) == {}
+
+
+def test_a_photo_id_an_earlier_version_saved_as_a_number_is_still_finished(sandbox, cli_env, export, state):
+    [tid] = pending(cli_env, [export("a.jpg")])
+    old = as_earlier_version(state)
+    data = json.loads(old.read_text(encoding="utf-8"))
+    photo_id = data["tickets"][tid]["photo_id"]
+    data["tickets"][tid]["photo_id"] = int(photo_id)
+    old.write_text(json.dumps(data), encoding="utf-8")
+    ran = cli(["tickets", "--json"], cli_env)
+    assert ran.returncode == 0, ran.stderr
+    assert [(r["ticket_id"], r["photo_id"], r["status"]) for r in ran.results()] == [(tid, photo_id, "replaced")]
+    assert "damaged" not in ran.stderr and "left out" not in ran.stderr
 
 
 # -- a damaged file -----------------------------------------------------------------------------------
@@ -69,7 +165,7 @@ def _wrong_shape(text: str) -> str:
 def test_a_damaged_ticket_file_is_kept_aside_and_every_readable_ticket_finishes(sandbox, cli_env, export, state,
                                                                                 damage, lost):
     saved = pending(cli_env, [export(f"{n}.jpg") for n in range(3)])
-    store = state / "tickets.json"
+    store = as_earlier_version(state)
     damaged = damage(store.read_text(encoding="utf-8"))
     store.write_text(damaged, encoding="utf-8")
 
@@ -83,7 +179,7 @@ def test_a_damaged_ticket_file_is_kept_aside_and_every_readable_ticket_finishes(
     assert {r["status"] for r in finished.values()} == {"replaced"}
     for tid in set(saved) - set(finished):  # what could not be recovered is still in the copy
         assert tid in damaged
-    assert saved_tickets(state) == {}  # rewritten whole: the next run warns of nothing
+    assert not store.exists() and saved_tickets(state) == {}  # imported: the next run warns of nothing
     again = cli(["tickets"], cli_env)
     assert again.returncode == 0 and "damaged" not in again.stderr and len(asides(state)) == 1
 
@@ -93,6 +189,7 @@ def test_a_second_damaged_file_never_overwrites_the_first_copy(sandbox, cli_env,
     copies = []
     for n in range(2):
         pending(cli_env, [export(f"{n}.jpg")])
+        as_earlier_version(state)
         store.write_text(store.read_text(encoding="utf-8")[:-1] + f"cut {n}", encoding="utf-8")  # its end lost
         copies.append(store.read_text(encoding="utf-8"))
         ran = cli(["tickets", "--json"], cli_env)
@@ -109,10 +206,21 @@ def test_a_ticket_file_that_cannot_be_read_is_left_alone_and_said_so(cli_env, st
     assert (state / "tickets.json").is_dir() and not asides(state)
 
 
+def test_a_replace_still_saves_its_ticket_when_an_earlier_ticket_file_cannot_be_read(sandbox, cli_env, export,
+                                                                                     state):
+    (state / "tickets.json").mkdir(parents=True)
+    ran = cli(["replace", str(export("a.jpg")), "--no-wait", "--json"], cli_env)
+    assert ran.returncode == 0, ran.stderr
+    [result] = ran.results()
+    assert result["status"] == "pending" and not result["warnings"]
+    assert "could not import" in ran.stderr and "tickets.json" in ran.stderr
+    assert list(saved_tickets(state)) == [result["ticket_id"]] and (state / "tickets.json").is_dir()
+
+
 # -- bad entries ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("spoil, why", [
-    (lambda e: e.update(photo_id=52345678901), "photo_id must be text"),
+    (lambda e: e.update(source=5), "source must be text"),
     (lambda e: e.pop("path"), "no path"),
     (lambda e: e.pop("ticket_id"), "no ticket_id"),
     (lambda e: e.update(attempts="two"), "attempts must be a whole number"),
@@ -121,7 +229,7 @@ def test_a_ticket_file_that_cannot_be_read_is_left_alone_and_said_so(cli_env, st
 def test_one_bad_entry_never_blocks_the_valid_tickets_beside_it(sandbox, cli_env, export, state, spoil, why):
     saved = pending(cli_env, [export(f"{n}.jpg") for n in range(3)])
     bad = sorted(saved)[1]
-    data = json.loads((state / "tickets.json").read_text(encoding="utf-8"))
+    data = json.loads(as_earlier_version(state).read_text(encoding="utf-8"))
     spoil(data["tickets"][bad])
     (state / "tickets.json").write_text(json.dumps(data), encoding="utf-8")
 
@@ -194,6 +302,7 @@ def test_tickets_leaves_a_ticket_to_the_live_run_waiting_on_it(sandbox, counted_
 def test_the_tickets_of_a_run_that_died_are_finished_by_the_next(sandbox, counted_env, export, state, tmp_path):
     run = held_replace(sandbox, counted_env, [export("a.jpg")], tmp_path / "replace.jsonl")
     saved = saved_tickets(state)
+    assert [e["claim"]["pid"] for e in saved.values()] == [run.proc.pid]  # claimed by the run that waits
     run.finish(signal.SIGKILL)  # no chance to let go of anything: the OS releases its lock
     sandbox.release_tickets()
 
@@ -207,7 +316,7 @@ def test_the_tickets_of_a_run_that_died_are_finished_by_the_next(sandbox, counte
 # -- a ticket that cannot be saved ------------------------------------------------------------------
 
 def test_no_wait_with_a_ticket_that_cannot_be_saved_waits_for_it_instead(sandbox, cli_env, export, state):
-    (state / "tickets.json").mkdir(parents=True)  # the ticket file cannot be written (as on a full disk)
+    refuse_ticket_saves(state)  # the ticket cannot be saved (as on a full disk)
     ran = cli(["replace", str(export("a.jpg")), "--no-wait", "--json"], cli_env)
     assert ran.returncode == 0, ran.stderr
     [result] = ran.results()
@@ -217,7 +326,7 @@ def test_no_wait_with_a_ticket_that_cannot_be_saved_waits_for_it_instead(sandbox
 
 
 def test_a_ticket_that_cannot_be_saved_is_never_promised_to_a_later_run(sandbox, cli_env, export, state):
-    (state / "tickets.json").mkdir(parents=True)
+    refuse_ticket_saves(state)
     sandbox.ticket_delay = 3600.0
     path = export("a.jpg")
     ran = cli(["replace", str(path), "--no-wait", "--timeout", "0.5", "--json"], cli_env)
@@ -265,7 +374,7 @@ def test_a_relative_state_dir_from_the_environment_is_in_the_current_folder(sand
 
 def test_an_interrupted_run_promises_no_later_finish_for_a_ticket_it_could_not_save(sandbox, cli_env, export, state,
                                                                                      tmp_path):
-    (state / "tickets.json").mkdir(parents=True)
+    refuse_ticket_saves(state)
     sandbox.ticket_delay = 3600.0
     path = export("a.jpg")
     run = Started(["replace", str(path), "--json"], cli_env, tmp_path / "run.jsonl")
@@ -280,7 +389,7 @@ def test_an_interrupted_run_promises_no_later_finish_for_a_ticket_it_could_not_s
 
 def test_a_bad_entry_in_a_damaged_file_is_named_too(sandbox, cli_env, export, state):
     pending(cli_env, [export(f"{n}.jpg") for n in range(3)])
-    data = json.loads((state / "tickets.json").read_text(encoding="utf-8"))
+    data = json.loads(as_earlier_version(state).read_text(encoding="utf-8"))
     bad, whole, _ = data["tickets"]  # in the file's order: the last one is cut by the truncation
     data["tickets"][bad]["ticket_id"] = 789  # a number where the ticket's text belongs
     (state / "tickets.json").write_text(_truncated(json.dumps(data)), encoding="utf-8")  # and the end lost

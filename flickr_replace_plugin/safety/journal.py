@@ -2,6 +2,9 @@
 
 SQLite in WAL mode with a busy timeout: several processes (a batch, a watcher, a host's export)
 write one at a time, and an entry committed before a kill is still there to read afterwards.
+It is also where async tickets wait: an entry whose upload Flickr answered with a ticket holds
+the ticket (`ticket_id`, the saved pending result as JSON in `ticket`, NULL once it is finished)
+and the claim of the run finishing it (`claim`, JSON); `tickets/store.py` reads and writes those.
 """
 from __future__ import annotations
 
@@ -38,6 +41,10 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 CREATE INDEX IF NOT EXISTS entries_photo ON entries (photo_id, id);
 """
+# Columns later versions added: a journal an earlier version wrote gets them on first use.
+ADDED_COLUMNS = {"ticket_id": "TEXT", "ticket": "TEXT", "claim": "TEXT"}
+_ADDED_INDEXES = ("CREATE INDEX IF NOT EXISTS entries_ticket ON entries (ticket_id)",
+                  "CREATE INDEX IF NOT EXISTS entries_waiting ON entries (id) WHERE ticket IS NOT NULL")
 FIELDS = ("time", "path", "photo_id", "status", "sha256", "backup", "previous", "secret", "originalsecret",
           "command")
 
@@ -75,6 +82,7 @@ class Journal:
                 if not self._ready:
                     db.execute("PRAGMA journal_mode = WAL")
                     db.executescript(_SCHEMA)
+                    _migrate(db)
                     self._ready = True
             db.execute("PRAGMA synchronous = FULL")
             if write:  # one writer at a time, across processes: the lock is taken up front
@@ -88,16 +96,19 @@ class Journal:
             else:
                 yield db
 
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (the database's one writer until it ends), for the tickets' rows;
+        raises sqlite3.Error or OSError as they come, for the caller to word."""
+        with self._opened(write=True) as db:
+            yield db
+
     def begin(self, *, path: str | None, photo_id: str | None, command: str, sha256: str | None = None,
               backup: str | None = None, previous: dict[str, Any] | None = None, size: int | None = None) -> int:
         """The entry written before an upload: committed, so a killed run still shows it in flight."""
         with self._connect(write=True) as db:
-            cursor = db.execute(
-                "INSERT INTO entries (time, path, photo_id, command, status, sha256, backup, previous, bytes)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (utc_now(), _absolute(path), photo_id, command, SENDING, sha256, backup,
-                 json.dumps(previous) if previous is not None else None, size))
-            return int(cursor.lastrowid)
+            return add_entry(db, path=path, photo_id=photo_id, command=command, status=SENDING, sha256=sha256,
+                             backup=backup, previous=previous, size=size)
 
     def finish(self, entry: int, status: str, *, sha256: str | None = None, secret: str | None = None,
                originalsecret: str | None = None, photo_id: str | None = None) -> None:
@@ -138,6 +149,40 @@ class Journal:
             row = db.execute(f"SELECT {', '.join(FIELDS)}, bytes FROM entries WHERE photo_id = ? AND {clause}"
                              " ORDER BY id DESC LIMIT 1", [photo_id, *args]).fetchone()
         return {**_entry(row[:-1]), "bytes": row[-1]} if row else None
+
+
+def add_entry(db: sqlite3.Connection, *, path: str | None, photo_id: str | None, command: str, status: str,
+              sha256: str | None = None, backup: str | None = None, previous: dict[str, Any] | None = None,
+              size: int | None = None) -> int:
+    """Insert one entry in the caller's transaction; its id."""
+    cursor = db.execute(
+        "INSERT INTO entries (time, path, photo_id, command, status, sha256, backup, previous, bytes)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (utc_now(), _absolute(path), photo_id, command, status, sha256, backup,
+         json.dumps(previous) if previous is not None else None, size))
+    return int(cursor.lastrowid)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Add the columns an older journal lacks, checked again under the write lock, so two processes
+    opening it at once never both add one (a journal already up to date is only read)."""
+    if not _missing(db):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for name in _missing(db):
+            db.execute(f"ALTER TABLE entries ADD COLUMN {name} {ADDED_COLUMNS[name]}")
+        for index in _ADDED_INDEXES:
+            db.execute(index)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _missing(db: sqlite3.Connection) -> list[str]:
+    have = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
+    return [name for name in ADDED_COLUMNS if name not in have]
 
 
 def _absolute(path: str | None) -> str | None:

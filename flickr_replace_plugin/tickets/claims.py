@@ -3,7 +3,8 @@
 A run claims tickets under its own lock file (`claims/RUN.lock`), held by the operating system for
 as long as the run lives: a run that dies, however it dies, lets go of its claims with it. Whether
 another run still lives is asked of that lock alone (never of a process id: on Windows, signal 0 is
-Ctrl-C). The claim saved with the ticket also says which run it is (pid, host, start), for messages.
+Ctrl-C). The claim saved with the ticket (its journal entry's `claim`) also says which run it is (pid, host,
+start), for messages.
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Reading tickets.json whatever state it is in: every ticket still readable is recovered, and a
-damaged file is kept aside whole before it is ever rewritten, so no saved ticket is lost."""
+"""Reading the `tickets.json` an earlier version wrote, whatever state it is in: every ticket still
+readable is recovered, entry by entry, and the file itself is moved aside whole (never overwritten,
+never over an earlier copy), so no saved ticket is lost."""
 from __future__ import annotations
 
 import json
@@ -31,10 +32,9 @@ class Read:
     tickets: dict[str, Entry] = field(default_factory=dict)
     bad: dict[str, str] = field(default_factory=dict)
     damaged: str | None = None
-    data: bytes = b""
 
     @property
-    def needs_aside(self) -> bool:
+    def needs_warning(self) -> bool:
         return self.damaged is not None or bool(self.bad)
 
 
@@ -44,7 +44,7 @@ def read_tickets(path: Path) -> Read:
         data = path.read_bytes()
     except FileNotFoundError:
         return Read()
-    read = Read(data=data)
+    read = Read()
     text = data.decode("utf-8", "replace")
     try:
         parsed = json.loads(text)
@@ -59,12 +59,20 @@ def read_tickets(path: Path) -> Read:
             read.damaged = "it is JSON, but not the shape of a ticket list ({\"version\": 1, \"tickets\": {...}})"
             candidates = _entries_in(parsed)
     for key, entry in candidates:
+        entry = _coerced(entry)
         problem = entry_problem(str(key), entry)
         if problem is None:
             read.tickets[str(key)] = entry
         else:
             read.bad[str(key)] = problem
     return read
+
+
+def _coerced(entry: Any) -> Any:
+    """A photo id saved as a JSON number (`52345678901`) is the same id as text."""
+    if isinstance(entry, dict) and type(entry.get("photo_id")) is int and entry["photo_id"] >= 0:
+        return {**entry, "photo_id": str(entry["photo_id"])}
+    return entry
 
 
 def entry_problem(key: str, entry: Any) -> str | None:
@@ -139,28 +147,30 @@ def _salvage(text: str) -> list[tuple[str, Any]]:
     return found
 
 
-def keep_aside(path: Path, data: bytes) -> Path:
-    """A copy of the damaged file's bytes next to it, under a name no earlier copy has (never overwritten)."""
+def move_aside(path: Path, label: str) -> Path:
+    """Rename the file to `NAME.LABEL-STAMP`, a name no earlier copy has: the name is taken first
+    (created empty, exclusively), then the file replaces that empty placeholder in one step."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     for n in range(1, 10_000):
-        aside = path.with_name(f"{path.name}.damaged-{stamp}" + (f"-{n}" if n > 1 else ""))
+        aside = path.with_name(f"{path.name}.{label}-{stamp}" + (f"-{n}" if n > 1 else ""))
         try:
-            fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+            os.close(os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
             continue
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
+            os.replace(path, aside)
         except BaseException:
-            try:
-                os.unlink(aside)
-            except OSError:
-                pass
+            _forget(aside)
             raise
         return aside
-    raise FileExistsError(f"too many damaged copies of {path} already")
+    raise FileExistsError(f"too many copies of {path} already")
+
+
+def _forget(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def describe(path: Path, read: Read, aside: Path) -> str:

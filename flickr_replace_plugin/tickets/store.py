@@ -1,95 +1,88 @@
-"""The saved list of pending tickets that outlives a run: `tickets.json` in the user state dir."""
+"""Pending tickets that outlive a run, kept in the journal's database (`journal.sqlite`): each
+on the entry of the upload that got it, so `replace`, `tickets`, `history` and `undo` read one
+store, with SQLite's locking between processes and its WAL against a kill at any moment."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
+import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from ..fsutil import atomic_write, file_lock
 from ..result import ReplaceResult, Status
+from ..safety.journal import FILENAME, Journal
+from . import rows
 from .claims import RunClaim, describe_holder
-from .recovery import Entry, describe, keep_aside, read_tickets
+from .legacy import LEGACY_NAME, import_legacy
+from .rows import Entry
 
 log = logging.getLogger("flickr_replace.tickets")
-STORE_NAME = "tickets.json"
+STORE_NAME = FILENAME  # where the tickets live: `flickr-replace paths` shows it
 Tickets = dict[str, Entry]
 
 
 class TicketStore:
-    """Pending tickets in the user state dir, rewritten atomically on every change.
-
-    Changes made at once by several workers share one write, and a lock file keeps two runs
-    (a host starting the command per photo) from losing each other's tickets. A damaged file is
-    kept aside before it is rewritten with what could be recovered from it; when even that copy
-    cannot be written, nothing is written (the change fails with OSError).
-    """
+    """The saved tickets of one state dir. Every change is one SQLite write transaction: two runs
+    (a host starting the command per photo) never lose each other's tickets. A `tickets.json` an
+    earlier version left is imported on first use. Failures raise OSError (its text says why)."""
 
     def __init__(self, directory: Path) -> None:
-        self.path = Path(directory) / STORE_NAME
+        self.journal = Journal(directory)
+        self.path = self.journal.path  # named in messages ("could not update PATH")
+        self.legacy = Path(directory) / LEGACY_NAME
         self.claim = RunClaim(Path(directory))
-        self.lock = threading.Lock()  # one writer at a time in this process
-        self._queued_lock = threading.Lock()
-        self._queued: list[Callable[[Tickets], None]] = []
-        self._version = self._saved = 0
+        self.lock = threading.Lock()  # held while this process saves a ticket (`saved_for` waits on it)
+        self._legacy_done = False
         self.sent: dict[str, ReplaceResult] = {}  # by path: the tickets this process saves, for an interruption
 
-    def load(self) -> Tickets:
-        """The saved tickets, every one still readable; a damaged file is set aside and repaired."""
-        tickets: Tickets = {}
-        self._update(tickets.update)
-        return tickets
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with self.journal.transaction() as db:
+                yield db
+        except sqlite3.Error as exc:
+            raise OSError(str(exc)) from None
 
-    def _read(self) -> tuple[Tickets, bool]:
-        """Under the file lock: the tickets, and whether the file must be rewritten (it was damaged,
-        and is now kept aside: said where, first)."""
-        read = read_tickets(self.path)
-        if read.needs_aside:
-            aside = keep_aside(self.path, read.data)  # raises OSError: then the file is never rewritten
-            log.warning("%s", describe(self.path, read, aside))
-        return read.tickets, read.needs_aside
-
-    def _update(self, change: Callable[[Tickets], None]) -> None:
-        """Apply `change` and return once it is on disk, together with any changes queued meanwhile."""
-        with self._queued_lock:
-            self._queued.append(change)
-            self._version += 1
-            mine = self._version
-        with self.lock:
-            if self._saved >= mine:  # another thread's write carried this change
-                return
-            with self._queued_lock:
-                changes, version, self._queued = self._queued, self._version, []
+    @contextmanager
+    def _writing(self, strict: bool) -> Iterator[sqlite3.Connection]:
+        """A write transaction, once an earlier version's `tickets.json` is imported: `strict`, a file
+        that cannot be imported fails the change; else it is said, and tried again next run."""
+        if not self._legacy_done:
             try:
-                with file_lock(self.path.with_name(STORE_NAME + ".lock")):
-                    tickets, rewrite = self._read()
-                    before = json.dumps(tickets, sort_keys=True)
-                    for queued in changes:
-                        queued(tickets)
-                    if rewrite or json.dumps(tickets, sort_keys=True) != before:
-                        atomic_write(self.path, json.dumps({"version": 1, "tickets": tickets}, indent=1))
-            except BaseException:
-                with self._queued_lock:  # not written: the next write carries them
-                    self._queued[:0] = changes
-                raise
-            self._saved = version
+                with self._transaction() as db:
+                    import_legacy(db, self.legacy)
+                self._legacy_done = True
+            except OSError as exc:
+                if strict:
+                    raise OSError(f"the tickets an earlier version saved in {self.legacy} cannot be imported "
+                                  f"({exc.strerror or exc})") from None
+                log.warning("could not import the tickets an earlier version saved in %s (%s): "
+                            "`flickr-replace tickets` tries again", self.legacy, exc.strerror or exc)
+        with self._transaction() as db:
+            yield db
+
+    def load(self) -> Tickets:
+        """The saved tickets by id, each with its `claim` and `journal` entry."""
+        with self._writing(strict=True) as db:
+            return {entry["ticket_id"]: entry for _, entry in rows.waiting(db)}
 
     def add(self, result: ReplaceResult, claim: bool = True) -> None:
-        """Save a ticket, claimed by this run when it waits for it (the claim ends with the run)."""
+        """Save a ticket on its journal entry, claimed by this run when it waits for it (the claim
+        ends with the run); an upload that was not journalled gets an entry now."""
         entry = result.to_dict()
         entry["saved_at"] = time.time()
-        entry["journal"] = result.journal_entry  # its journal entry, completed by whoever finishes it
-        if claim:
-            entry["claim"] = self.claim.hold()
-        self.sent[result.path] = dataclasses.replace(result)
+        record = self.claim.hold() if claim else None
+        self.sent[result.path] = sent = dataclasses.replace(result)
         try:
-            self._update(lambda t: t.__setitem__(result.ticket_id, entry))
+            with self.lock, self._writing(strict=False) as db:
+                entry_id = rows.save(db, entry, result.journal_entry, record)
         except BaseException:
             self.sent.pop(result.path, None)
             raise
+        result.journal_entry = sent.journal_entry = entry_id  # completed by whoever finishes it
 
     def saved_for(self, path: str, wait: float = 5.0) -> ReplaceResult | None:
         """The pending result whose ticket this process saved for `path`, once a write in flight is
@@ -104,26 +97,23 @@ class TicketStore:
     def remove(self, *ticket_ids: str) -> None:
         """Unsave finished tickets; one that another run has claimed since is left to it."""
         if ticket_ids:
-            self._update(lambda t: [t.pop(tid) for tid in ticket_ids
-                                    if tid in t and self.claim.holder(t[tid].get("claim")) is None])
+            with self._writing(strict=False) as db:
+                for entry_id, claim in rows.claims_of(db, ticket_ids):
+                    if self.claim.holder(claim) is None:
+                        rows.unsave(db, entry_id)
 
     def claim_saved(self) -> tuple[list[Entry], list[Entry]]:
         """Claim for this run every saved ticket no live run holds: (claimed, held by another run)."""
         claimed: list[Entry] = []
         held: list[Entry] = []
-
-        def take(tickets: Tickets) -> None:
-            claimed.clear()
-            held.clear()
-            record = self.claim.hold()
-            for entry in tickets.values():
-                if self.claim.holder(entry.get("claim")) is not None:
-                    held.append(dict(entry))
+        record = self.claim.hold()
+        with self._writing(strict=True) as db:
+            for entry_id, entry in rows.waiting(db):
+                if self.claim.holder(entry["claim"]) is not None:
+                    held.append(entry)
                 else:
-                    entry["claim"] = record
-                    claimed.append(dict(entry))
-
-        self._update(take)
+                    rows.set_claim(db, entry_id, record)
+                    claimed.append({**entry, "claim": record})
         return claimed, held
 
     def release(self) -> None:
