@@ -16,6 +16,7 @@ import os
 import struct
 from typing import BinaryIO, Callable, Iterator
 
+from .heif import _children as heif_children, _locations as heif_locations
 from .sniff import sniff_file
 
 CHUNK = 1 << 20  # bytes read at a time while searching a JPEG scan for its end
@@ -242,24 +243,37 @@ def _ifd(fh: BinaryIO, order: str, big: bool, offset: int, size: int) -> tuple[d
 def _webp(fh: BinaryIO, size: int) -> None:
     (riff,) = struct.unpack("<I", _read(fh, 4, 4, size, "the RIFF header"))
     if riff + 8 > size:
-        raise Cut(f"the WebP is cut short: its RIFF header says {riff + 8} bytes, the file has {size}")
+        raise Cut(f"the WebP runs past the end of the file: its RIFF header says {riff + 8} bytes, the file has {size}")
 
 
 def _heif(fh: BinaryIO, size: int) -> None:
-    at = 0
+    """Every top-level box within the file, and every item the meta box places in it (a file cut
+    between two boxes has whole boxes, but not its image data)."""
+    at, meta = 0, None
     for _ in range(MAX_PARTS):
         if at == size:
-            return
+            break
+        header = 8
         length, kind = struct.unpack(">I4s", _read(fh, at, 8, size, "a HEIF box header"))
         if length == 1:
-            (length,) = struct.unpack(">Q", _read(fh, at + 8, 8, size, "a HEIF box header"))
+            (length,), header = struct.unpack(">Q", _read(fh, at + 8, 8, size, "a HEIF box header")), 16
         elif length == 0:  # the last box runs to the end of the file
-            return
-        if length < 8:
+            length = size - at
+        if length < header:
             raise Cut(f"the HEIF is damaged at byte {at}")
         _read(fh, at + length - 1, 1, size, f"the HEIF box {kind.decode('latin-1')!r}")
+        if kind == b"meta":  # one too large to read is only checked for fitting
+            large = length - header > 16 << 20
+            meta = bytes(4) if large else _read(fh, at + header, length - header, size, "the HEIF meta box")
         at += length
-    raise Cut("the HEIF has more boxes than any image")
+    else:
+        raise Cut("the HEIF has more boxes than any image")
+    if meta is None:
+        raise Cut("the HEIF has no meta box (yet): nothing says where its image is")
+    iloc = heif_children(memoryview(meta)[4:]).get(b"iloc")  # after the meta box's version and flags
+    for item, (method, extents) in heif_locations(iloc, max_items=MAX_PARTS).items():
+        for offset, length in extents if method == 0 else ():
+            _read(fh, offset + max(length, 1) - 1, 1, size, f"the HEIF item {item}'s data")
 
 
 _CHECKS: dict[str, Callable[[BinaryIO, int], None]] = {
