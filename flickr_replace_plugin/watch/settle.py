@@ -88,6 +88,7 @@ def scan(dirs: Iterable[str], recursive: bool) -> Iterator[str]:
 class _Pending:
     sig: Signature
     since: float  # when `sig` was first seen
+    why: str | None = None  # why this version is not whole: it is not read again until it changes
 
 
 @dataclass
@@ -128,9 +129,9 @@ class Settler:
             if found is None:
                 del self._seen[path]
             elif found.sig != pending.sig:
-                pending.sig, pending.since = found.sig, now
+                pending.sig, pending.since, pending.why = found.sig, now, None
             elif now - pending.since >= self.settle:
-                why = why_not_whole(path)
+                why = pending.why = pending.why or why_not_whole(path)
                 if why is not None and now - pending.since < max(self.stall, self.settle):
                     continue  # the writer may only have paused: keep watching
                 del self._seen[path]
