@@ -179,9 +179,11 @@ def _run(args: argparse.Namespace, env: Environment, redactor: Any) -> int:
         return ExitStatus.USAGE
     except (KeyboardInterrupt, Terminated) as exc:
         stopped = isinstance(exc, Terminated)
+        printer = getattr(args, "printer", None)  # what the run printed: were there pending tickets at all?
+        some = printer is None or printer.counts["pending"] > 0
         saved = "; pending tickets are saved (finish with `flickr-replace tickets`)" \
-            if args.command in ("replace", "tickets", "watch") else ""
-        unsaved = getattr(getattr(args, "printer", None), "unsaved", None)
+            if some and args.command in ("replace", "tickets", "watch") else ""
+        unsaved = getattr(printer, "unsaved", None)
         if saved and unsaved:
             saved += f", except the ticket(s) of {', '.join(unsaved)}, which could not be saved (check those photos on flickr.com)"
         env.stderr.write(f"flickr-replace: {'terminated' if stopped else 'interrupted'}{saved}\n")

@@ -223,6 +223,7 @@ def cmd_watch(args: argparse.Namespace, env: Environment, redactor: RedactingFil
     from ..core import replace_many
     from ..errors import ConfigError
     from ..watch.loop import Stop, watch_batches
+    from ..watch.results import watch_results
     from .signals import kept_signals
 
     missing = [d for d in args.dirs if not os.path.isdir(d)]
@@ -230,7 +231,7 @@ def cmd_watch(args: argparse.Namespace, env: Environment, redactor: RedactingFil
         raise ConfigError(f"not a folder: {', '.join(missing)} (give the folder your photo tool exports to)")
     config, plugins = _setup(args, env, redactor)
     config.require_credentials()
-    printer = Printer(env.stdout, args.json)
+    printer = args.printer = Printer(env.stdout, args.json)  # an interruption's message reads what it printed
 
     def ready(events: bool) -> None:
         how = "file-system events" if events else "rescanning every 0.25 s"
@@ -243,9 +244,9 @@ def cmd_watch(args: argparse.Namespace, env: Environment, redactor: RedactingFil
     stop = Stop()
     with kept_signals(stop), closing(watch_batches(args.dirs, recursive=args.recursive, settle=args.settle,
                                                    ready=ready, stop=stop)) as batches:
-        for batch in batches:
-            for result in replace_many(batch, config=config, plugins=plugins, upload_missing=args.upload_missing):
-                printer.result(result)
+        send = functools.partial(replace_many, config=config, plugins=plugins, upload_missing=args.upload_missing)
+        for result in watch_results(batches, send):
+            printer.result(result)
     return _status_for(printer)
 
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Any, Iterator, Protocol
 
-from ..interrupts import exception_for
+from ..interrupts import Terminated, exception_for
 
 
 class Keeper(Protocol):
@@ -26,9 +27,15 @@ def kept_signals(keeper: Keeper) -> Iterator[None]:
         keeper.set(exc)
         raise exc
 
+    def unraisable(info: Any) -> None:  # raised inside a finalizer: dropped, and kept (no traceback printed)
+        if not isinstance(info.exc_value, (KeyboardInterrupt, Terminated)):
+            hook(info)
+
     previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         for signum, old in previous.items():
             signal.signal(signum, old)

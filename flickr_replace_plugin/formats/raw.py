@@ -22,6 +22,13 @@ _CFA, _LINEAR_RAW = 32803, 34892  # photometric interpretations only raws use
 _RAW_COMPRESSIONS = {32767, 32769, 32770, 32772, 34316, 34713, 65000, 65535}
 _MAX_IFDS = 32  # IFDs walked (IFD0's chain and SubIFDs); real raws have a handful
 _MAX_ENTRIES = 4096
+# The names cameras and raw converters give raw files: a folder watcher looks at these too, so
+# that each gets a result saying it cannot be sent rather than silence.
+RAW_SUFFIXES = frozenset({
+    ".3fr", ".ari", ".arw", ".bay", ".cr2", ".cr3", ".crw", ".dcr", ".dng", ".erf", ".fff", ".iiq", ".k25",
+    ".kdc", ".mef", ".mos", ".mrw", ".nef", ".nrw", ".orf", ".pef", ".raf", ".raw", ".rw2", ".rwl", ".sr2",
+    ".srf", ".srw", ".x3f",
+})
 
 
 def raw_signature(head: bytes) -> str | None:
