@@ -12,7 +12,8 @@ import sys
 import threading
 from typing import Sequence
 
-from ..cli.argtypes import byte_size, seconds
+from ..argtypes import byte_size, seconds
+from ..status import ExitStatus
 
 
 def port_number(text: str) -> int:
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         elif getattr(exc, "errno", None) == errno.EADDRNOTAVAIL:
             exc = f"cannot listen on {args.host}: not an address of this machine (the default is 127.0.0.1)"
         print(f"flickr-replace sandbox: {exc}", file=sys.stderr)
-        return 2
+        return ExitStatus.USAGE
     stop = threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         sandbox.close()
-    return 0
+    return ExitStatus.OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
