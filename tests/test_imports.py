@@ -133,3 +133,11 @@ def test_a_cycle_is_found():
 def test_no_import_cycle_in_the_package():
     found = cycles(import_graph())
     assert not found, "import cycles: " + "; ".join(" -> ".join(c) for c in found)
+
+
+def test_the_sandbox_does_not_import_the_cli():
+    """The CLI starts the sandbox; the sandbox stands alone below it (a test server needs no CLI)."""
+    reaching_up = {(module, target) for module, targets in import_graph().items()
+                   if module.startswith(f"{NAME}.sandbox") for target in targets
+                   if target == f"{NAME}.cli" or target.startswith(f"{NAME}.cli.")}
+    assert not reaching_up, f"the sandbox imports the CLI: {sorted(reaching_up)}"
