@@ -141,3 +141,23 @@ def test_the_sandbox_does_not_import_the_cli():
                    if module.startswith(f"{NAME}.sandbox") for target in targets
                    if target == f"{NAME}.cli" or target.startswith(f"{NAME}.cli.")}
     assert not reaching_up, f"the sandbox imports the CLI: {sorted(reaching_up)}"
+
+
+def test_every_runtime_dependency_is_imported_by_the_package():
+    """A dependency only tests use belongs in the `test` extra: users should not install it."""
+    import re
+    from importlib.metadata import packages_distributions
+
+    text = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    block = re.search(r"^dependencies = \[(.*?)^\]", text, re.MULTILINE | re.DOTALL).group(1)
+    declared = {re.split(r"[<>=!~;\[ ]", name)[0].lower().replace("_", "-") for name in re.findall(r'"([^"]+)"', block)}
+    top_level = set()
+    for file in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                top_level |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                top_level.add(node.module.split(".")[0])
+    providers = packages_distributions()
+    used = {dist.lower().replace("_", "-") for module in top_level for dist in providers.get(module, ())}
+    assert declared <= used, f"runtime dependencies the package never imports: {sorted(declared - used)}"
