@@ -39,3 +39,14 @@ def test_no_module_but_status_writes_the_signal_codes():
 def test_the_status_module_imports_nothing_from_the_package():
     tree = ast.parse((PACKAGE / "status.py").read_text(encoding="utf-8"))
     assert not [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and (n.level or "flickr" in (n.module or ""))]
+
+
+def test_a_sandbox_that_cannot_listen_is_exit_2_on_the_commands_own_stderr(cli_env):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ran = cli(["sandbox", "--port", str(taken.getsockname()[1])], cli_env)
+    assert ran.returncode == ExitStatus.USAGE
+    assert "already in use" in ran.stderr and ran.stdout == ""

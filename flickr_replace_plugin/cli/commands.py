@@ -174,7 +174,7 @@ def cmd_auth(args: argparse.Namespace, env: Environment, redactor: RedactingFilt
 def cmd_sandbox(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
     from ..sandbox import run
 
-    return run(args)
+    return run(args, env.stdout, env.stderr)
 
 
 def cmd_demo(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
