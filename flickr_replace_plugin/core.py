@@ -290,21 +290,16 @@ class Run:
 
     def _new_photo_fields(self, path: str) -> dict[str, str]:
         from .link.upload import upload_fields
+        from .sources.origin import source_image
 
-        return upload_fields(path, self.config.privacy, self.options.metadata.get("original"))
+        return upload_fields(path, self.config.privacy, source_image(path, self.options.metadata))
 
     def _uploaded(self, result: ReplaceResult, photo_id: str) -> None:
         """A new photo: recorded next to the source image, so its next export replaces it."""
-        from .sources.sidecar import record_photo_id
+        from .sources.origin import record_upload
 
         result.status, result.photo_id = Status.UPLOADED, photo_id
-        where = self.options.metadata.get("original") or result.path
-        try:
-            record_photo_id(where, photo_id)
-        except (OSError, ValueError) as exc:
-            result.warnings.append(f"uploaded as photo {photo_id}, but its id could not be recorded next to "
-                                   f"{where} ({getattr(exc, 'strerror', None) or exc}): pass --photo-id "
-                                   f"{photo_id} next time, or a second copy would be uploaded")
+        record_upload(result, self.options.metadata, self.config.state_path)
 
     def _progress_for(self, path: str, size: int):
         if self.progress is None:

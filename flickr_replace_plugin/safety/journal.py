@@ -34,12 +34,15 @@ CREATE TABLE IF NOT EXISTS entries (
     secret TEXT,
     originalsecret TEXT,
     bytes INTEGER,
-    finished TEXT
+    finished TEXT,
+    original TEXT
 );
 CREATE INDEX IF NOT EXISTS entries_photo ON entries (photo_id, id);
 """
 FIELDS = ("time", "path", "photo_id", "status", "sha256", "backup", "previous", "secret", "originalsecret",
-          "command")
+          "command", "original")
+# Columns added since the first journals: (name, type), each added to an older file when it opens.
+ADDED_COLUMNS = (("original", "TEXT"),)  # the source image a host exported the file from
 
 
 def utc_now() -> str:
@@ -75,6 +78,7 @@ class Journal:
                 if not self._ready:
                     db.execute("PRAGMA journal_mode = WAL")
                     db.executescript(_SCHEMA)
+                    _add_missing_columns(db)
                     self._ready = True
             db.execute("PRAGMA synchronous = FULL")
             if write:  # one writer at a time, across processes: the lock is taken up front
@@ -89,14 +93,18 @@ class Journal:
                 yield db
 
     def begin(self, *, path: str | None, photo_id: str | None, command: str, sha256: str | None = None,
-              backup: str | None = None, previous: dict[str, Any] | None = None, size: int | None = None) -> int:
-        """The entry written before an upload: committed, so a killed run still shows it in flight."""
+              backup: str | None = None, previous: dict[str, Any] | None = None, size: int | None = None,
+              original: str | None = None) -> int:
+        """The entry written before an upload: committed, so a killed run still shows it in flight.
+
+        :param original: the source image `path` was exported from (a host's temporary export), so
+            that `history SOURCE` finds it and a ticket finished later records a new id beside it."""
         with self._connect(write=True) as db:
             cursor = db.execute(
-                "INSERT INTO entries (time, path, photo_id, command, status, sha256, backup, previous, bytes)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO entries (time, path, photo_id, command, status, sha256, backup, previous, bytes, original)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (utc_now(), _absolute(path), photo_id, command, SENDING, sha256, backup,
-                 json.dumps(previous) if previous is not None else None, size))
+                 json.dumps(previous) if previous is not None else None, size, _absolute(original)))
             return int(cursor.lastrowid)
 
     def finish(self, entry: int, status: str, *, sha256: str | None = None, secret: str | None = None,
@@ -120,6 +128,14 @@ class Journal:
         with self._connect(write=False) as db:
             rows = db.execute(sql, args).fetchall()
         return [_entry(row) for row in rows]
+
+    def original_of(self, entry: int) -> str | None:
+        """The source image recorded with an entry (None when none was named)."""
+        if not self.path.exists():
+            return None
+        with self._connect(write=False) as db:
+            row = db.execute("SELECT original FROM entries WHERE id = ?", (entry,)).fetchone()
+        return row[0] if row else None
 
     def last_sent(self, photo_id: str) -> dict[str, Any] | None:
         """The newest entry whose bytes Flickr took for this photo (replace, upload or undo)."""
@@ -146,17 +162,32 @@ def _absolute(path: str | None) -> str | None:
     return os.fsencode(os.path.abspath(path)).decode("utf-8", "backslashreplace") if path else None
 
 
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """A journal written by an earlier version gains the columns added since; its entries keep
+    NULL there."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
+    for name, kind in ADDED_COLUMNS:
+        if name not in have:
+            try:
+                db.execute(f"ALTER TABLE entries ADD COLUMN {name} {kind}")
+            except sqlite3.OperationalError as exc:  # another process added it a moment ago
+                if "duplicate column" not in str(exc):
+                    raise
+
+
 def _filter(keys: list[str]) -> tuple[str, list[Any]]:
+    """A key is a photo id, the file sent, or the source image it was exported from."""
     if not keys:
         return "", []
     clauses, args = [], []
     for key in keys:
+        path = _absolute(key)
         if key.isdigit():  # a photo id, or a file named only with digits
-            clauses.append("photo_id = ? OR path = ?")
-            args += [key, _absolute(key)]
+            clauses.append("photo_id = ? OR path = ? OR original = ?")
+            args += [key, path, path]
         else:
-            clauses.append("path = ?")
-            args.append(_absolute(key))
+            clauses.append("path = ? OR original = ?")
+            args += [path, path]
     return " WHERE " + " OR ".join(f"({c})" for c in clauses), args
 
 
