@@ -460,3 +460,36 @@ def test_gui_batch_is_one_run_and_its_summary_names_each_failed_image(dt, sandbo
     assert {r["fields"]["photo_id"] for r in replace_requests(sandbox)} == {pid, other, in_xmp, in_own}
     assert sandbox.photo(in_xmp).replacements == 1 and sandbox.photo(in_own).replacements == 1
     assert [p.name for p in dt.tmp.iterdir() if p.suffix in (".jpg", ".yaml", ".json")] == []
+
+
+@needs_gui
+def test_gui_upload_records_the_id_on_the_source_and_nothing_in_darktables_temp_folder(dt, sandbox, make_jpeg, tmp_path):
+    from pictures import export
+
+    set_prefs(dt, executable=str(dt.command), mode="async", upload_missing="TRUE")
+    unrelated = sandbox.add_photo(make_jpeg("unrelated.jpg").read_bytes(), filename="unrelated.jpg")
+    # what an older version left beside darktable's temporary export of the same name
+    stale = dt.tmp / "IMG_0200.jpg.flickr.yaml"
+    stale.write_text(f'photo_id: "{unrelated}"\n')
+    first = make_jpeg("IMG_0200.jpg", size=(96, 64), directory=tmp_path / "shoot-1")
+    second = make_jpeg("IMG_0201.jpg", size=(64, 96), directory=tmp_path / "shoot-1")
+    # another image that has the same file name, in another folder, not on Flickr
+    namesake = export(tmp_path / "shoot-2" / "IMG_0200.jpg", "rocket")
+
+    log = run_gui_batches(dt, [[(first, None), (second, None)], [(namesake, None)], [(first, None)]])
+
+    summaries = re.findall(r"Flickr: \d+ images: [^\n]*", log)
+    uploaded = dict(re.findall(r"Flickr: (\S+) uploaded photo (\d+)", summaries and log.split(summaries[0])[0]))
+    assert summaries[0] == "Flickr: 2 images: 0 replaced, 2 uploaded, 0 pending, 0 skipped, 0 failed", log
+    first_id = uploaded["IMG_0200.jpg"]
+    assert sandbox.photo(first_id).title == "IMG_0200" and unrelated not in uploaded.values()
+    # the namesake replaced nothing: it is a photo of its own, or refused as looking like one
+    assert summaries[1].startswith("Flickr: 1 images: 0 replaced"), log
+    assert summaries[2] == "Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed", log
+    assert f"Flickr: IMG_0200.jpg replaced photo {first_id} (id from darktable tag)" in log
+    assert sandbox.photo(unrelated).replacements == 0, "the stale id file in the temp folder was read"
+    assert sandbox.photo(first_id).replacements == 1
+    # each id is next to its source image (and in darktable's tag: the third batch replaced by it)
+    for source in (first, second):
+        assert Path(f"{source}.flickr.yaml").read_text() == f'photo_id: "{uploaded[source.name]}"\n'
+    assert list(dt.tmp.rglob("*")) == [stale] and stale.read_text() == f'photo_id: "{unrelated}"\n'
