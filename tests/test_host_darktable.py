@@ -254,6 +254,7 @@ if not ok then print("DRIVER ERROR " .. tostring(err)) end
             break
         for lock in dt.config.glob("*.lock"):  # the killed start's, or the next refuses to open
             lock.unlink()
+    assert "DRIVER started" in log, f"darktable hung while starting, twice:\n{log[-3000:]}"
     assert status == 0 and not CRASHED.search(log), f"darktable did not quit normally (exit status {status}):\n{log[-3000:]}"
     assert len(FINISHED.findall(log)) == len(batches), log
     assert not list(dt.work.parent.glob("darktable_bt_*")), "darktable wrote a crash backtrace"
