@@ -17,7 +17,7 @@ report. The threshold is calibrated on real photographs by benchmarks/picture_ca
 look the same to any pixel measure: capture.py tells those apart by their capture times.
 
 Decoding is cheap by design (reduce.py): JPEG decodes at 1/2..1/8 scale through `Image.draft`,
-PNG and TIFF a band of rows at a time, and only the small digest is kept. Pillow, numpy (and
+beyond Pillow's pixel limit too, and only the small digest is kept. Pillow, numpy (and
 pillow-heif for HEIC, when installed) are imported inside functions, never when this module is.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -36,8 +37,9 @@ SAMPLE = 64  # the long side at which a placement is judged
 DRAFT = 256  # JPEG decodes at the smallest DCT scale that keeps at least this many pixels a side
 DETAIL_RADIUS = 3  # the blur whose difference is the detail band, in SAMPLE pixels
 LAYOUT_RADIUS = 16  # the blur of the broadest shading (a vignette, a graduated filter), in SAMPLE pixels
-LAYOUT_FLATTEN = 0.0  # how much of that shading the layout band leaves out (0 none, 1 all)
+LAYOUT_FLATTEN = 0.5  # how much of that shading the layout band leaves out (0 none, 1 all)
 THRESHOLD = 0.20  # distances below this are the same picture (calibrated; see module docstring)
+OUTLIERS = 0.03  # the share of the picture an edit may change locally (a watermark, a retouch)
 REFINED = 3  # coarse placements refined, best first
 ASPECT_TOLERANCE = 0.01  # a resize's rounding; beyond it the frame itself changed
 _ORIENTATION = 0x0112
@@ -111,7 +113,7 @@ def picture_of(source: str | os.PathLike[str] | bytes | BinaryIO) -> Picture | N
             fp = os.fspath(source)
         with warnings.catch_warnings():  # Pillow's "corrupt EXIF" and the like: None already says it
             warnings.simplefilter("ignore")
-            with Image.open(fp) as image:
+            with _open_unlimited(fp) as image:
                 return _digest(image)
     except (OSError, ValueError, TypeError, SyntaxError, EOFError, MemoryError, Image.DecompressionBombError, ZeroDivisionError):
         return None
@@ -134,6 +136,22 @@ def _digest(image: Any) -> Picture:
         digest = digest.transpose(_TRANSPOSE[orientation])
     width, height = (full[1], full[0]) if orientation in (5, 6, 7, 8) else full
     return Picture(width=width, height=height, grid=digest.tobytes(), decoded=decoded, size=digest.size)
+
+
+def _open_unlimited(fp: Any) -> Any:
+    """Image.open without Pillow's pixel limit: reduce.py decodes a picture beyond it reduced, or not
+    at all (`reduced` raises DecompressionBombError for one it could only decode whole)."""
+    from PIL import Image
+
+    with _LIMIT:
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            return Image.open(fp)
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
+
+
+_LIMIT = threading.Lock()
 
 
 def _grey(image: Any) -> Any:
@@ -230,7 +248,7 @@ class _Judge:
             return 2.0  # not inside the frame
         box = (max(0.0, x0), max(0.0, y0), min(x0 + width, self.outer.width), min(y0 + height, self.outer.height))
         theirs = _bands(rotated.resize(size, Image.Resampling.BILINEAR, box=box))
-        return 1.0 - min(float((o * t).sum()) for o, t in zip(ours, theirs))
+        return 1.0 - min(_agreement(o, t) for o, t in zip(ours, theirs))
 
     def _inner(self, orientation: int | None) -> tuple[tuple[int, int], Any]:
         if orientation not in self._turned:
@@ -253,6 +271,21 @@ def _bands(window: Any) -> tuple[Any, Any]:
     fine = np.asarray(window.filter(ImageFilter.GaussianBlur(DETAIL_RADIUS)), dtype=np.float32)
     broad = np.asarray(window.filter(ImageFilter.GaussianBlur(LAYOUT_RADIUS)), dtype=np.float32)
     return _unit(luma - broad * LAYOUT_FLATTEN), _unit(luma - fine)
+
+
+def _agreement(ours: Any, theirs: Any) -> float:
+    """Pearson's r of two unit bands, over all but the OUTLIERS share of pixels where they disagree most:
+    a watermark, a retouched spot or a moved object changes a small area a lot, and should not
+    outweigh the rest of the picture."""
+    import numpy as np
+
+    gap = np.abs(ours - theirs).ravel()
+    rank = min(gap.size - 1, int(gap.size * (1 - OUTLIERS)))
+    keep = gap <= np.partition(gap, rank)[rank]
+    x, y = ours.ravel()[keep], theirs.ravel()[keep]
+    x, y = x - x.mean(), y - y.mean()
+    norm = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum()) / norm if norm > 1e-12 else 0.0
 
 
 def _unit(band: Any) -> Any:
