@@ -212,3 +212,21 @@ def burst_pair(image: Image.Image, keep: float = 0.8, apart: float = 0.1) -> tup
     first = image.crop(((w - cw - shift) // 2, y0, (w - cw - shift) // 2 + cw, y0 + ch))
     second = image.crop(((w - cw + shift) // 2, y0, (w - cw + shift) // 2 + cw, y0 + ch))
     return first, second
+
+
+EDITS.update({
+    "exposure +2 EV": lambda im: exposure(im, 2.0),
+    "vignette -1.5 EV": lambda im: vignette(im, -1.5),
+    "straighten 3°": lambda im: straighten(im, 3),
+    "straighten -5°": lambda im: straighten(im, -5),
+    "crop keeping 60 %, off-centre": lambda im: crop_area(im, 0.6, None, (0.1, 0.9)),
+    "crop to 1:1 keeping 50 %": lambda im: crop_area(im, 0.5, 1.0, (0.0, 0.5)),
+    "crop to 16:9": lambda im: crop_area(im, 0.55, 16 / 9, (0.5, 0.2)),
+    "crop to 4:5 keeping 50 %": lambda im: crop_area(im, 0.5, 0.8, (1.0, 1.0)),
+    "rotation by 90°": lambda im: im.transpose(Image.Transpose.ROTATE_90),
+    "rotation by 180°": lambda im: im.transpose(Image.Transpose.ROTATE_180),
+    "mirror": lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+    "white border": border,
+    "watermark": watermark,
+    "small retouch": retouch,
+})
