@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_photo ON entries (photo_id, id);
 """
 # Columns later versions added: a journal an earlier version wrote gets them on first use.
-ADDED_COLUMNS = {"ticket_id": "TEXT", "ticket": "TEXT", "claim": "TEXT"}
+ADDED_COLUMNS = {"ticket_id": "TEXT", "ticket": "TEXT", "claim": "TEXT", "original": "TEXT"}
 _ADDED_INDEXES = ("CREATE INDEX IF NOT EXISTS entries_ticket ON entries (ticket_id)",
                   "CREATE INDEX IF NOT EXISTS entries_waiting ON entries (id) WHERE ticket IS NOT NULL")
 FIELDS = ("time", "path", "photo_id", "status", "sha256", "backup", "previous", "secret", "originalsecret",
@@ -104,11 +104,16 @@ class Journal:
             yield db
 
     def begin(self, *, path: str | None, photo_id: str | None, command: str, sha256: str | None = None,
-              backup: str | None = None, previous: dict[str, Any] | None = None, size: int | None = None) -> int:
-        """The entry written before an upload: committed, so a killed run still shows it in flight."""
+              backup: str | None = None, previous: dict[str, Any] | None = None, size: int | None = None,
+              original: str | None = None) -> int:
+        """The entry written before an upload: committed, so a killed run still shows it in flight
+        (with the hash of the bytes about to go out and the source image they were exported from)."""
         with self._connect(write=True) as db:
-            return add_entry(db, path=path, photo_id=photo_id, command=command, status=SENDING, sha256=sha256,
-                             backup=backup, previous=previous, size=size)
+            entry = add_entry(db, path=path, photo_id=photo_id, command=command, status=SENDING, sha256=sha256,
+                              backup=backup, previous=previous, size=size)
+            if original:
+                db.execute("UPDATE entries SET original = ? WHERE id = ?", (_absolute(original), entry))
+            return entry
 
     def finish(self, entry: int, status: str, *, sha256: str | None = None, secret: str | None = None,
                originalsecret: str | None = None, photo_id: str | None = None) -> None:
@@ -141,6 +146,19 @@ class Journal:
         so an undo can be undone)."""
         return self._newest(photo_id, "backup IS NOT NULL AND status IN (%s)" % ", ".join("?" * len(SENT_STATUSES)),
                             SENT_STATUSES)
+
+    def uploads_of(self, sha256: str | None, source: str, limit: int = 10) -> list[dict[str, Any]]:
+        """Newest first, the new-photo uploads of these bytes or of this source image (an entry's
+        source is its `original`, else its path): what a rerun looks at before uploading again."""
+        if not self.path.exists():
+            return []
+        with self._connect(write=False) as db:
+            rows = db.execute(
+                "SELECT id, time, path, photo_id, status, sha256, ticket_id, COALESCE(original, path) FROM entries"
+                " WHERE command = 'upload' AND (sha256 = ? OR COALESCE(original, path) = ?)"
+                " ORDER BY id DESC LIMIT ?", (sha256 or "", _absolute(source), limit)).fetchall()
+        names = ("id", "time", "path", "photo_id", "status", "sha256", "ticket_id", "source")
+        return [dict(zip(names, row)) for row in rows]
 
     def _newest(self, photo_id: str, clause: str, args: Iterable[Any]) -> dict[str, Any] | None:
         if not self.path.exists():
