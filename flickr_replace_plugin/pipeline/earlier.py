@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -33,26 +32,6 @@ UNANSWERED = (SENDING, "failed")  # an upload whose answer never came (killed, c
 SEARCH_DELAYS_ASYNC = (0.0, 1.0, 2.0)  # an async upload's photo shows once its ticket is processed
 TICKET_POLL_S = 0.5
 _STILL_PENDING = "pending"
-
-
-class SameBytes:
-    """One run's new uploads by their bytes: the second of two identical files waits for the first."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._first: dict[str, tuple[FileRun, threading.Event]] = {}
-
-    def first(self, sha256: str, file: FileRun) -> FileRun | None:
-        """The file of this run that had these bytes first, once its stages are over; None for the first."""
-        with self._lock:
-            held = self._first.get(sha256)
-            if held is None:
-                done = threading.Event()
-                self._first[sha256] = (file, done)
-                file.on_close.append(done.set)
-                return None
-        held[1].wait()
-        return held[0]
 
 
 def earlier_upload(file: FileRun, services: "Services") -> Outcome:

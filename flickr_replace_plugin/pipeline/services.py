@@ -15,7 +15,7 @@ from ..result import ResultError
 from ..safety.journal import Journal
 from ..safety.versions import Attempt
 from ..tickets import TicketStore
-from .earlier import SameBytes
+from .samebytes import SameBytes
 
 if TYPE_CHECKING:
     from ..flickr.client import FlickrClient
