@@ -4,8 +4,8 @@ Refreshing: a full read (`flickr.people.getPhotos`, 500 a page) the first time a
 `--refresh`; otherwise, once the cache is older than `FRESH_S`, an incremental read of
 `flickr.photos.recentlyUpdated` since the newest `lastupdate` seen (Flickr's own clock, so no
 clock skew): it brings new uploads and edited titles and dates. It cannot see deletions, so a
-deleted photo may stay listed until `--refresh`; it is harmless, since a link also needs the
-photo's picture, whose address then no longer answers.
+deleted photo may stay listed until `--refresh` or until a getInfo answers "not found" for it
+(`forget`: the upload guard asks before refusing a file as a duplicate of it).
 """
 from __future__ import annotations
 
@@ -131,8 +131,10 @@ class PhotoCache:
                                 [(p.photo_id, p.title, p.taken, p.width, p.height, p.url, p.secret) for p in listed])
 
     def forget(self, photo_id: str) -> None:
+        """A photo deleted on Flickr: neither listed nor its small image kept."""
         with self.db:
             self.db.execute("DELETE FROM photos WHERE id = ?", (photo_id,))
+            self.db.execute("DELETE FROM thumbs WHERE id = ?", (photo_id,))
 
     def thumb(self, photo: Listed, fetch: Callable[[str], bytes]) -> bytes:
         """The photo's small image, fetched once per secret (a replace changes the secret)."""

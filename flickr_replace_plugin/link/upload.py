@@ -13,6 +13,8 @@ from ..metadata.tags import tags_argument
 from ..metadata.read import read_fields
 from ..result import ResultError
 
+PHOTO_NOT_FOUND = 1  # getInfo's "Photo not found"
+
 
 @dataclass
 class Described:
@@ -52,24 +54,45 @@ class DuplicateGuard:
 
     def refusal(self, path: str) -> ResultError | None:
         """None when no photo of the user matches; otherwise why the file must not be uploaded."""
-        from .run import Linker
-
         with self._lock:
             try:
-                if self._linker is None:
-                    self._linker = Linker(self.config, self.plugins)
-                match = self._linker.match(path)
+                match = self._linked().match(path)
+                photos = [p for p in match.photos if self._still_there(p.photo_id)]
             except FlickrFailure as exc:  # unknown is not "absent": a duplicate cannot be undone
                 return ResultError(f"not uploaded: cannot read your photo list to rule out a duplicate "
                                    f"({exc.error.message}); try again", exc.error.origin, exc.error.code,
                                    exc.error.retryable)
-        if not match.photos:
+        if not photos:
             return None
-        ids = ", ".join(p.photo_id for p in match.photos)
-        which = f"photo {ids}" if len(match.photos) == 1 else f"one of photos {ids}"
+        ids = ", ".join(p.photo_id for p in photos)
+        which = f"photo {ids}" if len(photos) == 1 else f"one of photos {ids}"
         return ResultError.refusal("probably_on_flickr", (
             f"{path} is probably already on Flickr as {which} (same {', '.join(match.matched_on) or 'metadata'}); "
             f"not uploaded again. Link it with `flickr-replace link --write {path}`, then replace"))
+
+    def _still_there(self, photo_id: str) -> bool:
+        """A listed photo deleted on Flickr since (getInfo: not found) is forgotten, not a duplicate:
+        the cached list and small image would otherwise keep it matching for ever."""
+        try:
+            self._linker._retrying(lambda: self._linker.client.photo_info(photo_id))
+            return True
+        except FlickrFailure as exc:
+            if exc.error.code != PHOTO_NOT_FOUND:
+                raise
+        self._linker.cache.forget(photo_id)
+        return False
+
+    def forget(self, photo_id: str) -> None:
+        """A photo known deleted on Flickr: out of the cached photo list."""
+        with self._lock:
+            self._linked().cache.forget(photo_id)
+
+    def _linked(self) -> Any:
+        from .run import Linker
+
+        if self._linker is None:
+            self._linker = Linker(self.config, self.plugins)
+        return self._linker
 
     def close(self) -> None:
         if self._linker is not None:

@@ -1,7 +1,7 @@
 """What one file's run has found so far, handed from stage to stage."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Union
 
 from ..preflight import Checked, open_checked
@@ -25,7 +25,8 @@ class FileRun:
     checked: Checked | ResultError  # the one look at the file (pre-flight), kept open until the end
     resolution: "Resolution | None" = None
     info: "PhotoInfo | None" = None  # getInfo's answer for the photo to overwrite (target check)
-    expected_sha256: str | None = None  # taken before sending, when skip-unchanged needed it
+    expected_sha256: str | None = None  # taken before sending (skip-unchanged, a new photo's journal entry)
+    on_close: list[Callable[[], None]] = field(default_factory=list)  # told when the file's stages are over
 
     @classmethod
     def open(cls, path: str) -> "FileRun":
@@ -47,8 +48,12 @@ class FileRun:
         return self.checked
 
     def close(self) -> None:
-        if isinstance(self.checked, Checked):
-            self.checked.close()
+        try:
+            if isinstance(self.checked, Checked):
+                self.checked.close()
+        finally:
+            for told in self.on_close:
+                told()
 
 
 Stage = Callable[[FileRun, "Services"], Outcome]

@@ -31,4 +31,10 @@ def replaced(result: ReplaceResult, services: "Services") -> None:
 def uploaded(result: ReplaceResult, photo_id: str, services: "Services") -> None:
     """A new photo: recorded next to the source image, so its next export replaces it."""
     result.status, result.photo_id = Status.UPLOADED, photo_id
+    record_new(result, photo_id, services)
+
+
+def record_new(result: ReplaceResult, photo_id: str, services: "Services") -> None:
+    """A new photo's id next to the source image (a warning when it cannot be written)."""
+    result.photo_id = photo_id
     record_upload(result, services.options.metadata, services.config.state_path)

@@ -11,6 +11,7 @@ from ..preflight import check_size
 from ..result import ResultError, Status
 from ..safety.caller import CALLER_KEYS, caller_disagrees
 from .context import FileRun, Outcome
+from .earlier import earlier_upload
 
 if TYPE_CHECKING:
     from .services import Services
@@ -65,8 +66,11 @@ def caller_check(file: FileRun, services: "Services") -> Outcome:
 
 
 def duplicate_guard(file: FileRun, services: "Services") -> Outcome:
-    """A new photo that is probably on Flickr already is not uploaded again; two paths of the run
-    that name one photo are neither sent."""
+    """A new photo that an earlier attempt uploaded, or that is probably on Flickr already, is not
+    uploaded again; two paths of the run that name one photo are neither sent."""
+    earlier = earlier_upload(file, services)  # a photo an earlier attempt made of this file
+    if earlier is not None:
+        return earlier
     if file.new and services.remote:
         return services.guard().refusal(file.path)
     return services.duplicates.get(file.path)

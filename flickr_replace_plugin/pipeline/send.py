@@ -3,14 +3,17 @@ was sent is never `replaced`. Flickr's answer makes the result pending (a ticket
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Callable
 
 from ..flickr.responses import FlickrFailure, UploadAnswer
 from ..result import Origin, ResultError, Status
 from ..safety.restore import changed_verdict
-from ..safety.versions import Attempt, Versions
+from ..link.earlier import SLACK_S
+from ..safety.versions import Attempt, Versions, file_sha256
 from ..tickets import unsaved
 from .context import FileRun, Outcome
+from .earlier import SEARCH_DELAYS_ASYNC, ambiguous, search
 from .landed import replaced, uploaded
 from .origin import source_image
 
@@ -49,19 +52,27 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
     """Every attempt sends one and the same whole version, else the `changed_while_sending` refusal."""
     result = file.result
     upload = _uploader(file, services)
+    if file.expected_sha256 is None:  # the journal knows what goes out before it does (a kill mid-way)
+        file.expected_sha256 = file_sha256(file.file.file)
     versions = Versions(file.expected_sha256)
     result.journal_entry = services.journal.begin(
         path=result.path, photo_id=result.photo_id, backup=result.backup,
         command="upload" if file.new else services.options.command,
         previous=result.previous, sha256=file.expected_sha256, size=result.bytes,
         original=source_image(result.path, services.options.metadata))
+    lost = LostAnswer(file, services) if file.new else None
 
     def attempt() -> UploadAnswer:
+        landed = lost.landed() if lost is not None else None
+        if landed is not None:
+            return landed
         sent = versions.attempt()
         answer: UploadAnswer | None
         try:
             answer = upload(sent)
-        except FlickrFailure:
+        except FlickrFailure as exc:
+            if lost is not None:
+                lost.failed(sent, exc)
             if versions.changed() is None:
                 raise
             answer = None
@@ -73,6 +84,39 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
         return answer  # type: ignore[return-value]  # None only when the file changed (raised above)
 
     return services.retry(attempt)
+
+
+class LostAnswer:
+    """A new photo's upload whose whole body went out and whose answer never came may have made the
+    photo: the next attempt looks for it among the user's uploads first (one photo, not two)."""
+
+    def __init__(self, file: FileRun, services: "Services") -> None:
+        self.file, self.services = file, services
+        self.since = int(time.time()) - SLACK_S
+        self.unanswered: Attempt | None = None
+
+    def failed(self, sent: Attempt, exc: FlickrFailure) -> None:
+        """No answer (a dropped connection, a timeout, a proxy's 5xx) after the whole body was read."""
+        self.unanswered = sent if sent.whole and exc.error.origin is Origin.NETWORK else None
+
+    def landed(self) -> UploadAnswer | None:
+        """The photo the unanswered attempt made, if it did; a refusal when several look like it."""
+        sent = self.unanswered
+        if sent is None:
+            return None
+        delays = SEARCH_DELAYS_ASYNC if self.services.options.async_ else (0.0,)
+        found = search(self.file, self.services, self.since, delays)  # raises: asked again next attempt
+        self.unanswered = None
+        if len(found) > 1:
+            raise FlickrFailure(ambiguous(self.file.path, found, "this run"))
+        if not found:
+            return None
+        result = self.file.result
+        log.info("%s: the upload whose answer was lost made photo %s", result.path, found[0].photo_id)
+        result.sha256 = sent.sha256
+        result.warnings.append(f"already uploaded as photo {found[0].photo_id} by an attempt whose answer was "
+                               "lost; not uploaded again")
+        return UploadAnswer(photo_id=found[0].photo_id)
 
 
 def _uploader(file: FileRun, services: "Services") -> Callable[[Attempt], UploadAnswer]:

@@ -15,6 +15,7 @@ from ..result import ResultError
 from ..safety.journal import Journal
 from ..safety.versions import Attempt
 from ..tickets import TicketStore
+from .samebytes import SameBytes
 
 if TYPE_CHECKING:
     from ..flickr.client import FlickrClient
@@ -52,6 +53,7 @@ class Services:
         self.resolved: dict[str, "Resolution | PluginError"] = {}  # Run.prepare's, taken by each file once
         self.duplicates: dict[str, ResultError] = {}  # paths that name one photo with another path
         self.account_changed = False  # a replace or upload landed: the cached photo list is behind
+        self.same_bytes = SameBytes()  # a run's new uploads by their bytes: two identical files, one photo
         self._local = threading.local()
         self._clients: list["FlickrClient"] = []
         self._lock = threading.Lock()

@@ -108,7 +108,8 @@ class Journal:
     def begin(self, *, path: str | None, photo_id: str | None, command: str, sha256: str | None = None,
               backup: str | None = None, previous: dict[str, Any] | None = None, size: int | None = None,
               original: str | None = None) -> int:
-        """The entry written before an upload: committed, so a killed run still shows it in flight.
+        """The entry written before an upload: committed, so a killed run still shows it in flight
+        (with the hash of the bytes about to go out).
 
         :param original: the source image `path` was exported from (a host's temporary export), so
             that `history SOURCE` finds it and a ticket finished later records a new id beside it."""
@@ -155,6 +156,19 @@ class Journal:
         so an undo can be undone)."""
         return self._newest(photo_id, "backup IS NOT NULL AND status IN (%s)" % ", ".join("?" * len(SENT_STATUSES)),
                             SENT_STATUSES)
+
+    def uploads_of(self, sha256: str | None, source: str, limit: int = 10) -> list[dict[str, Any]]:
+        """Newest first, the new-photo uploads of these bytes or of this source image (an entry's
+        source is its `original`, else its path): what a rerun looks at before uploading again."""
+        if not self.path.exists():
+            return []
+        with self._connect(write=False) as db:
+            rows = db.execute(
+                "SELECT id, time, path, photo_id, status, sha256, ticket_id, COALESCE(original, path) FROM entries"
+                " WHERE command = 'upload' AND (sha256 = ? OR COALESCE(original, path) = ?)"
+                " ORDER BY id DESC LIMIT ?", (sha256 or "", _absolute(source), limit)).fetchall()
+        names = ("id", "time", "path", "photo_id", "status", "sha256", "ticket_id", "source")
+        return [dict(zip(names, row)) for row in rows]
 
     def _newest(self, photo_id: str, clause: str, args: Iterable[Any]) -> dict[str, Any] | None:
         if not self.path.exists():
