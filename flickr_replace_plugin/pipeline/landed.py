@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..photoid.candidates import CALLER_SOURCES
 from ..result import ReplaceResult, Status
 from ..photoid.record import record_photo_id
+from .metadata import follow
 
 if TYPE_CHECKING:
     from .services import Services
@@ -16,8 +17,9 @@ log = logging.getLogger("flickr_replace.core")
 
 
 def replaced(result: ReplaceResult, services: "Services") -> None:
-    """The photo holds the file now; a caller's id is recorded with --record."""
+    """The photo holds the file now, and its metadata follows; a caller's id is recorded with --record."""
     result.status = Status.REPLACED
+    follow(result, services)
     if services.config.record and result.source in CALLER_SOURCES:
         try:
             record_photo_id(result.path, result.photo_id)
@@ -29,6 +31,7 @@ def replaced(result: ReplaceResult, services: "Services") -> None:
 def uploaded(result: ReplaceResult, photo_id: str, services: "Services") -> None:
     """A new photo: recorded next to the source image, so its next export replaces it."""
     result.status, result.photo_id = Status.UPLOADED, photo_id
+    follow(result, services)
     where = services.options.metadata.get("original") or result.path
     try:
         record_photo_id(where, photo_id)
