@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from ..errors import JournalUnavailable
 from ..flickr.responses import FlickrFailure
+from ..formats.scope import resolution_scope
 from ..metadata.plan import Ours, Plan, apply, kept, plan_changes
 from ..metadata.read import FileMetadata, read_fields
 from ..metadata.state import Changed, MetadataState
@@ -61,13 +62,22 @@ def plan_metadata(file: FileRun, services: "Services") -> Outcome:
     """What the file changes on the photo, decided now; a dry run reports it and stops there."""
     fields = services.config.metadata_fields
     result = file.result
-    if not fields or file.new or not services.remote or result.metadata_plan is not None:
+    if not fields or not services.remote or result.metadata_plan is not None:
+        return None
+    with resolution_scope({file.path: file.file.file}):  # the open file: the bytes checked are those sent
+        found = read_fields(file.path)
+    if file.new:  # nothing to compare with before the upload: decided once the photo exists
+        result.metadata_plan = found
+        return None
+    command = services.options.command
+    if file.info is None and not found.says_anything() and command != "undo":  # --no-verify saves its calls
+        result.metadata_plan = Planned(Plan(result.photo_id or ""), None, Ours(), command)
         return None
     try:
         photo = file.info.answer if file.info is not None else _photo_info(result.photo_id or "", services)
     except FlickrFailure as exc:
         return exc.error
-    planned = _decide(result, photo, services, services.options.command)
+    planned = _decide(result, photo, services, command, found)
     result.metadata_plan = planned
     if services.options.dry_run:
         result.metadata, result.kept = {"changed": planned.plan.changed, "error": None}, planned.kept
@@ -82,9 +92,9 @@ def follow(result: ReplaceResult, services: "Services") -> None:
         return
     try:
         if result.status is Status.UPLOADED:
-            _follow_upload(result, services)
+            _follow_upload(result, planned if isinstance(planned, FileMetadata) else None, services)
             return
-        if planned is None:
+        if not isinstance(planned, Planned):  # a ticket an earlier run sent: decided now
             command = _command(result, services)
             planned = _decide(result, _photo_info(result.photo_id or "", services), services, command)
         _make(result, planned, services)
@@ -97,7 +107,8 @@ def _photo_info(photo_id: str, services: "Services") -> dict[str, Any]:
     return services.retry(lambda: services.client().photo_info(photo_id))
 
 
-def _decide(result: ReplaceResult, photo: Mapping[str, Any], services: "Services", command: str) -> Planned:
+def _decide(result: ReplaceResult, photo: Mapping[str, Any], services: "Services", command: str,
+            found: FileMetadata | None = None) -> Planned:
     state = MetadataState(services.journal)
     pid = result.photo_id or ""
     ours = state.ours(pid)
@@ -107,7 +118,7 @@ def _decide(result: ReplaceResult, photo: Mapping[str, Any], services: "Services
     if command == "undo":
         wanted, plan_ours = _undoing(state.undone(pid, result.path))
     else:
-        wanted, plan_ours = read_fields(result.path), ours
+        wanted, plan_ours = found if found is not None else read_fields(result.path), ours
     return Planned(plan_changes(wanted, photo, nsid, plan_ours, fields), kept(photo), ours, command)
 
 
@@ -160,10 +171,10 @@ def _make(result: ReplaceResult, planned: Planned, services: "Services") -> None
         _failed(result, services, result.metadata, error, undo=planned.command == "undo")
 
 
-def _follow_upload(result: ReplaceResult, services: "Services") -> None:
+def _follow_upload(result: ReplaceResult, found: FileMetadata | None, services: "Services") -> None:
     """A new photo: its title, description and tags went with the upload (they are "ours" now);
     its date taken and place are set here when Flickr did not take them from the file."""
-    found = read_fields(result.path)
+    found = found if found is not None else read_fields(result.path)
     fields = [f for f in services.config.metadata_fields if f in _NEW_PHOTO_FIELDS]
     sent = Ours(tuple(found.tags or ()))
     wanted = FileMetadata(date_taken=found.date_taken, location=found.location)
