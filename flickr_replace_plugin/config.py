@@ -25,6 +25,8 @@ SECRET_KEYS = ("api_secret", "oauth_token_secret")
 # Flickr's visibility flags (is_public, is_friend, is_family) for each `privacy` word.
 PRIVACY = {"private": (0, 0, 0), "friends": (0, 1, 0), "family": (0, 0, 1), "friends-and-family": (0, 1, 1),
            "public": (1, 0, 0)}
+# The fields a replace brings from the file onto the photo (metadata/), in the order they are decided.
+METADATA_FIELDS = ("title", "description", "tags", "date_taken", "location")
 ENV_CONFIG = "FLICKR_REPLACE_CONFIG"
 ENV_STATE_DIR = "FLICKR_REPLACE_STATE_DIR"
 
@@ -203,6 +205,18 @@ def _choice(*words: str) -> Rule:
     return Rule("string", "one of " + ", ".join(words), parse)
 
 
+def _metadata_fields(value: Any) -> bool | tuple[str, ...]:
+    """`metadata`: true (every field), false, or a list of field names (kept in the fields' order)."""
+    if isinstance(value, str) and value.strip().lower() not in _BOOL_WORDS:
+        value = [v for v in value.replace(",", " ").split() if v]
+    if isinstance(value, (list, tuple)):
+        names = [str(v).strip().lower() for v in value]
+        if any(n not in METADATA_FIELDS for n in names):
+            raise ValueError(value)
+        return tuple(f for f in METADATA_FIELDS if f in names)
+    return _boolean(value)
+
+
 TEXT = Rule("string", "text", _text)
 PATH = Rule("string", "a folder (~ is your home folder; a relative one is in the config file's folder)", _text)
 BOOLEAN = Rule("boolean", "true or false (also yes/no, on/off, 1/0)", _boolean)
@@ -239,6 +253,9 @@ class Config:
     upload_missing: bool = setting(False, BOOLEAN, "upload a file no source has an id for as a new photo, instead of failing")
     backup: bool = setting(True, BOOLEAN, "save each photo's current original before replacing it")
     backup_dir: str | None = setting(None, PATH, "where backups go (default: the user data dir's flickr-replace/backups)")
+    metadata: bool | tuple[str, ...] = setting(
+        True, Rule("boolean or list", "true, false, or a list of " + ", ".join(METADATA_FIELDS), _metadata_fields),
+        "bring the file's metadata onto the photo after a replace, upload or undo: every field, none, or those listed")
     path: str | None = None       # the config file these settings were read from
     dirs: UserDirs | None = field(default=None, repr=False)  # the user dirs of the environment read
 
@@ -260,6 +277,11 @@ class Config:
     def backup_path(self) -> Path:
         """Where backups go: the `backup_dir` setting (`~` expanded), else the user data dir's `backups`."""
         return Path(self.backup_dir).expanduser() if self.backup_dir else self.user_dirs.backups
+
+    @property
+    def metadata_fields(self) -> tuple[str, ...]:
+        """The metadata fields a replace brings onto the photo (none when `metadata` is false)."""
+        return METADATA_FIELDS if self.metadata is True else self.metadata or ()
 
     @property
     def endpoints(self) -> Endpoints:

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .config import SETTINGS, Config, load_config
+from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .plugins import Plugins
@@ -26,6 +27,7 @@ class RunOptions:
     verify: bool = True           # check the target and the picture before sending (--no-verify)
     force: bool = False           # send even a different-looking picture or unchanged bytes (--force)
     command: str = "replace"      # what the journal calls this run: replace, upload, undo
+    metadata_only: bool = False   # send no picture: only bring the file's metadata onto the photo
 
     @property
     def jobs(self) -> int:
@@ -48,14 +50,22 @@ def run_options(config: Config | None = None, plugins: "Plugins | None" = None, 
                 env: Mapping[str, str] | None = None, async_: bool = True, wait: bool = True,
                 dry_run: bool = False, photo_id: str | int | None = None,
                 metadata: Mapping[str, Any] | None = None, verify: bool = True, force: bool = False,
-                command: str = "replace", **settings: Any) -> RunOptions:
+                command: str = "replace", metadata_only: bool = False,
+                sync_metadata: bool | list[str] | None = None, **settings: Any) -> RunOptions:
     """The options of one run. `config` is loaded from `env` (os.environ when None) unless given;
-    `settings` are config keys (`jobs`, `timeout`, `record`, `retries`, `limit_rate`, ...)."""
+    `settings` are config keys (`jobs`, `timeout`, `record`, `retries`, `limit_rate`, ...).
+    `sync_metadata` is the config key `metadata` for this run (`metadata` names the host's mapping)."""
     unknown = sorted(set(settings) - set(SETTINGS))
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(SETTINGS)}")
     config = config if config is not None else load_config(env, plugins)
-    return RunOptions(config.with_(**settings), async_=async_, wait=wait, dry_run=dry_run,
+    if sync_metadata is not None:
+        settings["metadata"] = sync_metadata
+    config = config.with_(**settings)
+    if metadata_only and not config.metadata_fields:
+        raise ConfigError("--metadata-only sends only the metadata, but metadata is off (--no-metadata, or "
+                          "`metadata: false` in the config): drop one of them")
+    return RunOptions(config, async_=async_, wait=wait, dry_run=dry_run,
                       photo_id=None if photo_id is None else str(photo_id),
                       metadata=MappingProxyType(dict(metadata or {})), verify=verify, force=force,
-                      command=command)
+                      command=command, metadata_only=metadata_only)

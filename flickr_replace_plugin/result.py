@@ -116,10 +116,13 @@ class ReplaceResult:
     backup: str | None = None               # the saved copy of the photo's previous original
     sha256: str | None = None               # of exactly the bytes Flickr received
     warnings: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None  # {"changed": {FIELD: {"from", "to"}}, "error"}: what the replace did
+    kept: dict[str, int] | None = None      # {"views", "comments"}: what the photo keeps by being replaced
     # Internal state, never in the JSON: the journal entry this send opened (completed by whoever
     # finishes it), and whether its pending ticket could not be saved (this run is its only chance).
     journal_entry: int | None = field(default=None, repr=False, compare=False)
     ticket_unsaved: bool = field(default=False, repr=False, compare=False)
+    metadata_plan: Any = field(default=None, repr=False, compare=False)  # decided before the send, made after
 
     @property
     def ok(self) -> bool:
@@ -147,4 +150,6 @@ class ReplaceResult:
             "backup": self.backup,
             "sha256": self.sha256,
             "warnings": list(self.warnings),
+            "metadata": self.metadata,
+            "kept": self.kept,
         }

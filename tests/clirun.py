@@ -31,7 +31,7 @@ from flickr_replace_plugin.cli import Environment, main
 
 Arg = str | bytes
 RESULT_KEYS = {"path", "photo_id", "source", "status", "secret", "originalsecret", "ticket_id", "error",
-               "attempts", "bytes", "elapsed_s", "previous", "backup", "sha256", "warnings"}
+               "attempts", "bytes", "elapsed_s", "previous", "backup", "sha256", "warnings", "metadata", "kept"}
 # An HMAC-SHA1 signature is 20 bytes: 28 base64 characters ending in "=", also seen percent-encoded.
 SIGNATURE = re.compile(r"(?<![\w+/])[A-Za-z0-9+/]{27}=(?![\w=])|(?:[A-Za-z0-9]|%2B|%2F){27}%3D")
 # An OAuth secret field with its value shown, in any form libraries log: form fields, base strings,

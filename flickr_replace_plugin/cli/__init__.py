@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--limit-rate", type=byte_size, default=None, metavar="BYTES/S", help="cap upload speed, e.g. 500k or 2M")
     r.add_argument("--upload-missing", action="store_true", default=None, help="upload a file no source has an id for as a new photo (unless it is probably on Flickr already), and record its id")
     r.add_argument("--record", action="store_true", default=None, help="after a replace, write NAME.EXT.flickr.yaml so the next export needs no id")
+    meta = r.add_mutually_exclusive_group()
+    meta.add_argument("--no-metadata", action="store_true", help="leave the photo's title, description, tags, date taken and place as they are")
+    meta.add_argument("--metadata-only", action="store_true", help="send no picture: only bring the file's metadata onto its photo (the target checks still run)")
 
     s = sub.add_parser("resolve", parents=[common], help="print each file's photo id and where it was found; sends nothing")
     s.set_defaults(handler=commands.cmd_resolve)

@@ -26,7 +26,8 @@ def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingF
                                progress=bar.bytes_sent, on_wait=bar.waiting, activity=bar, jobs=args.jobs,
                                timeout=args.timeout, retries=args.retries, limit_rate=args.limit_rate,
                                record=args.record, upload_missing=args.upload_missing, verify=args.verify,
-                               force=args.force, backup=False if args.no_backup else None)
+                               force=args.force, backup=False if args.no_backup else None,
+                               sync_metadata=False if args.no_metadata else None, metadata_only=args.metadata_only)
         _print_all(results, printer, bar)
     return _finish(args, env, printer)
 

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import IO, Any
 
 from ..result import ReplaceResult, Status
+from .metalines import kept_words, metadata_lines
 
 _SYMBOL = {Status.REPLACED: "replaced", Status.UPLOADED: "uploaded", Status.PENDING: "pending", Status.FAILED: "FAILED",
            Status.SKIPPED: "skipped", Status.DRY_RUN: "would replace"}
@@ -56,7 +57,7 @@ def human_line(result: ReplaceResult) -> str:
     # without an id the error says why (no such file, a directory, no id found): no "-> ..." to guess
     target = f" -> photo {result.photo_id}" if result.photo_id else ""
     via = f" (id from {result.source})" if result.source else ""
-    line = f"{_SYMBOL[result.status]}: {result.path}{target}{via}"
+    line = f"{_SYMBOL[result.status]}: {result.path}{target}{via}{kept_words(result)}"
     if result.ticket_id and result.status is Status.PENDING:
         line += f", ticket {result.ticket_id} " + ("(not saved, so `flickr-replace tickets` cannot finish it: "
                                                    "check the photo on flickr.com later)" if result.ticket_unsaved
@@ -64,4 +65,4 @@ def human_line(result: ReplaceResult) -> str:
     if result.error is not None:
         code = f" [code {result.error.code}]" if result.error.code is not None else ""
         line += f": {result.error.message}{code}"
-    return line
+    return line + metadata_lines(result)

@@ -18,11 +18,10 @@ from ..formats.datetaken import exif_date, xmp_date
 from ..formats.gps import exif_location, xmp_location
 from ..formats.xmp import XMPError, xmp_properties
 from ..sources.iptc import iim_datasets, iim_text
+from ..config import METADATA_FIELDS as FIELDS
 from .tags import is_sendable, tag_key
 
 log = logging.getLogger("flickr_replace.metadata")
-
-FIELDS = ("title", "description", "tags", "date_taken", "location")
 
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _LR = "{http://ns.adobe.com/lightroom/1.0/}"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..photoid.candidates import CALLER_SOURCES
 from ..result import ReplaceResult, Status
 from ..photoid.record import record_photo_id
+from .metadata import follow
 from .origin import record_upload, source_image
 
 if TYPE_CHECKING:
@@ -17,9 +18,10 @@ log = logging.getLogger("flickr_replace.core")
 
 
 def replaced(result: ReplaceResult, services: "Services") -> None:
-    """The photo holds the file now; a caller's id is recorded with --record (next to the source
-    image when a host named one: never beside a temporary export)."""
+    """The photo holds the file now, and its metadata follows; a caller's id is recorded with --record
+    (next to the source image when a host named one: never beside a temporary export)."""
     result.status = Status.REPLACED
+    follow(result, services)
     if services.config.record and result.source in CALLER_SOURCES:
         try:
             record_photo_id(source_image(result.path, services.options.metadata) or result.path, result.photo_id)
@@ -31,6 +33,7 @@ def replaced(result: ReplaceResult, services: "Services") -> None:
 def uploaded(result: ReplaceResult, photo_id: str, services: "Services") -> None:
     """A new photo: recorded next to the source image, so its next export replaces it."""
     result.status, result.photo_id = Status.UPLOADED, photo_id
+    follow(result, services)
     record_new(result, photo_id, services)
 
 

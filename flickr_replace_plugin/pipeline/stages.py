@@ -15,6 +15,7 @@ from ..result import ReplaceResult, ResultError
 from .after import after_hooks, journal
 from .context import FileRun, Stage
 from .local import before_hooks, caller_check, duplicate_guard, local_checks
+from .metadata import metadata_only, plan_metadata
 from .remote import backup, picture_check, target_check, unchanged
 from .resolve import resolve
 from .send import send
@@ -33,10 +34,11 @@ UPLOAD: tuple[Stage, ...] = (
     duplicate_guard,  # a new photo already on Flickr; two paths naming one photo
     target_check,     # the photo exists, is the user's, is a photo
     picture_check,    # it looks like this file
+    metadata_only,    # --metadata-only: no picture sent, only the file's metadata onto the photo
     unchanged,        # it does not hold these very bytes already
     backup,           # its current original, saved whole
+    plan_metadata,    # what the file's title, tags, dates and place change (made once it has landed)
     send,             # the upload (journalled first): a final answer, or a ticket
-    # metadata (next): the file's title, tags and dates onto the photo, once it has landed
 )
 WAIT = wait_for_ticket  # a pending ticket's final state, polled by the scheduler with all the others
 AFTER: tuple[Callable[[ReplaceResult, "Services"], None], ...] = (journal, after_hooks)

@@ -105,6 +105,12 @@ class Journal:
         with self._opened(write=True) as db:
             yield db
 
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection, for the tables other modules keep in this file; raises as `transaction`."""
+        with self._opened(write=False) as db:
+            yield db
+
     def begin(self, *, path: str | None, photo_id: str | None, command: str, sha256: str | None = None,
               backup: str | None = None, previous: dict[str, Any] | None = None, size: int | None = None,
               original: str | None = None) -> int:
