@@ -26,6 +26,7 @@ class FileRun:
     resolution: "Resolution | None" = None
     info: "PhotoInfo | None" = None  # getInfo's answer for the photo to overwrite (target check)
     expected_sha256: str | None = None  # taken before sending, when skip-unchanged needed it
+    backup_record: tuple[int, str] | None = None  # the backup's size and sha256 as saved, for the journal
 
     @classmethod
     def open(cls, path: str) -> "FileRun":

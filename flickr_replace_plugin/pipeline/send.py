@@ -52,7 +52,7 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
     result.journal_entry = services.journal.begin(
         path=result.path, photo_id=result.photo_id, backup=result.backup,
         command="upload" if file.new else services.options.command,
-        previous=result.previous, sha256=file.expected_sha256, size=result.bytes)
+        previous=result.previous, sha256=file.expected_sha256, size=result.bytes, backup_record=file.backup_record)
 
     def attempt() -> UploadAnswer:
         sent = versions.attempt()
