@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from .core import replace_many
 from .errors import JournalUnavailable
 from .options import run_options
+from .pipeline.remote import UNDO
 from .result import ReplaceResult, ResultError
 from .safety.journal import Journal
 from .safety.targets import duplicate_targets
@@ -45,7 +46,7 @@ def undo_many(photo_ids: Iterable[str], *, to: str | None = None, config: "Confi
         if chosen.note:
             log.warning("photo %s: %s", pid, chosen.note)
         for result in replace_many([str(chosen.backup)], photo_id=pid, config=config, plugins=plugins,
-                                   command="undo", **options):
+                                   command=UNDO, **options):
             yield _told(result, chosen)
 
 

@@ -163,3 +163,22 @@ def test_a_file_sent_again_while_its_last_sends_secrets_are_unknown_is_not_skipp
     assert first.status.value == "pending", first.error
     again = replace(str(p2), photo_id=pid, config=config)
     assert again.status.value == "replaced" and sandbox.photo_bytes(pid) == v2, again.error
+
+
+def test_the_record_beside_a_backup_is_checked_too_and_a_backup_with_none_is_not_sent(sandbox, config, versions):
+    import sqlite3
+
+    pid, (_, v2, _), (p2, _) = versions
+    backup = Path(replace(str(p2), photo_id=pid, config=config).backup)
+    with sqlite3.connect(Path(config.state_path) / "journal.sqlite") as db:  # as an older journal: no record
+        db.execute("UPDATE entries SET backup_bytes = NULL, backup_sha256 = NULL")
+    saved = backup.read_bytes()
+    cut_in_half(backup)
+    assert reason(undo(pid, config=config)) == "backup_damaged"  # UTCSTAMP.json's record alone tells
+    backup.write_bytes(saved)
+    beside = backup.parent / f"{backup.name.split('_', 1)[0]}.json"
+    beside.write_text(json.dumps({"photo": json.loads(beside.read_text())["photo"]}))  # as an earlier version wrote
+    sent = len(uploads(sandbox))
+    result = undo(pid, config=config)
+    assert reason(result) == "backup_damaged" and "recorded" in result.error.message, result.error
+    assert len(uploads(sandbox)) == sent and sandbox.photo_bytes(pid) == v2

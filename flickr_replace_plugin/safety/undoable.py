@@ -117,7 +117,8 @@ def _damaged(backup: Path, entry: dict[str, Any], photo_id: str) -> ResultError 
         records.append((beside.get("size"), beside["sha256"]))
     if not records:
         return _refuse(backup, photo_id, "no size or sha256 was recorded when it was saved (an earlier version of "
-                       "this tool saved it), so it cannot be told whole")
+                       "this tool saved it), so it cannot be told whole; look at it, and if it is right, send it "
+                       f"yourself: `flickr-replace replace {backup} --photo-id {photo_id}`")
     size = backup.stat().st_size
     for want_size, want_sha in records:
         if size != want_size:
