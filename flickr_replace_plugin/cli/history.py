@@ -22,6 +22,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     u.set_defaults(handler=cmd_undo)
     u.add_argument("photo_ids", nargs="+", metavar="PHOTO_ID", help="the photos to put back, as history shows them")
     u.add_argument("--json", action="store_true", help="one JSON object per photo id, as replace prints")
+    u.add_argument("--to", metavar="TIME", help="put back the backup taken before the send at TIME (a time "
+                   "as `history` prints it), not the last one")
 
 
 def cmd_history(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
@@ -52,7 +54,7 @@ def cmd_undo(args: argparse.Namespace, env: Environment, redactor: RedactingFilt
 
     config, plugins = setup(args, env, redactor)
     printer = Printer(env.stdout, args.json)
-    for result in undo_many(args.photo_ids, config=config, plugins=plugins):
+    for result in undo_many(args.photo_ids, to=args.to, config=config, plugins=plugins):
         printer.result(result)
     printer.summary(env.stderr)
     return status_for(printer)

@@ -27,6 +27,7 @@ class FileRun:
     info: "PhotoInfo | None" = None  # getInfo's answer for the photo to overwrite (target check)
     expected_sha256: str | None = None  # taken before sending (skip-unchanged, a new photo's journal entry)
     on_close: list[Callable[[], None]] = field(default_factory=list)  # told when the file's stages are over
+    backup_record: tuple[int, str] | None = None  # the backup's size and sha256 as saved, for the journal
 
     @classmethod
     def open(cls, path: str) -> "FileRun":

@@ -59,7 +59,7 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
         path=result.path, photo_id=result.photo_id, backup=result.backup,
         command="upload" if file.new else services.options.command,
         previous=result.previous, sha256=file.expected_sha256, size=result.bytes,
-        original=source_image(result.path, services.options.metadata))
+        original=source_image(result.path, services.options.metadata), backup_record=file.backup_record)
     lost = LostAnswer(file, services) if file.new else None
 
     def attempt() -> UploadAnswer:

@@ -1,8 +1,10 @@
 """The copy of what a replace overwrites: the photo's current original, downloaded whole, first.
 
-`backup_dir/PHOTO_ID/UTCSTAMP_ORIGINALSECRET.EXT` with `UTCSTAMP.json` (getInfo's answer) beside
-it. Streamed into a temp file in the same folder and renamed once complete, so a backup that is
-there is whole; one that could not be finished is not there, and the replace does not happen.
+`backup_dir/PHOTO_ID/UTCSTAMP_ORIGINALSECRET.EXT` with `UTCSTAMP.json` (getInfo's answer, and the
+backup's size and sha256) beside it. Streamed into a temp file in the same folder and renamed once
+complete, so a backup that is there is whole; one that could not be finished is not there, and the
+replace does not happen. The size and sha256 travel with the backup (and into the journal), so a
+backup cut short or rewritten since (an image viewer's "rotate") is never put back as if it were one.
 """
 from __future__ import annotations
 
@@ -11,11 +13,12 @@ import os
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, NamedTuple
 
 from ..fsutil import atomic_write
 from ..result import ResultError
 from .targets import PhotoInfo
+from .versions import file_sha256
 
 Download = Callable[[str, BinaryIO], int]  # (url, file) -> bytes written; raises on failure
 
@@ -26,16 +29,27 @@ class BackupFailed(Exception):
         self.error = error
 
 
+class Saved(NamedTuple):
+    """A backup as it was saved: where, and the size and sha256 it must still have to be put back."""
+
+    path: Path
+    size: int
+    sha256: str
+
+
 def stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def save_backup(info: PhotoInfo, backup_dir: str | os.PathLike, base_url: str | None, download: Download) -> Path:
-    """Download the original into the backup folder; its path. BackupFailed when it is not saved whole."""
+def save_backup(info: PhotoInfo, backup_dir: str | os.PathLike, base_url: str | None, download: Download, *,
+                undo: bool = False) -> Saved:
+    """Download the original into the backup folder. BackupFailed when it is not saved whole.
+
+    :param undo: the backup is undo's own (always taken), so a failure's advice is not --no-backup."""
     pid = info.photo_id
     url = info.static_url(base_url, "o")
     if url is None:
-        raise BackupFailed(_failed(pid, "Flickr did not give the original's secret and format"))
+        raise BackupFailed(_failed(pid, "Flickr did not give the original's secret and format", undo))
     folder = Path(backup_dir).expanduser() / pid
     when = stamp()
     target = folder / f"{when}_{info.text('originalsecret')}.{info.text('originalformat')}"
@@ -43,31 +57,46 @@ def save_backup(info: PhotoInfo, backup_dir: str | os.PathLike, base_url: str | 
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     except OSError as exc:
-        raise BackupFailed(_failed(pid, f"cannot write in {folder}: {exc.strerror or exc}")) from None
+        raise BackupFailed(_failed(pid, f"cannot write in {folder}: {exc.strerror or exc}", undo)) from None
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with os.fdopen(fd, "w+b") as fh:
             written = download(url, fh)
             fh.flush()
             os.fsync(fh.fileno())
+            digest = file_sha256(fh)  # what is on disk, read back: the record the backup is checked against
         if written == 0 or os.path.getsize(tmp) != written:
-            raise BackupFailed(_failed(pid, f"the original arrived short ({written} bytes)"))
-        atomic_write(folder / f"{when}.json", json.dumps({"photo": info.answer}, ensure_ascii=False, indent=1))
+            raise BackupFailed(_failed(pid, f"the original arrived short ({written} bytes)", undo))
+        record = {"photo": info.answer, "backup": {"name": target.name, "size": written, "sha256": digest}}
+        atomic_write(folder / f"{when}.json", json.dumps(record, ensure_ascii=False, indent=1))
         os.replace(tmp, target)
     except BackupFailed:
         _remove(tmp)
         raise
     except OSError as exc:  # a full disk, a folder gone
         _remove(tmp)
-        raise BackupFailed(_failed(pid, f"cannot save it in {folder}: {exc.strerror or exc}")) from None
+        raise BackupFailed(_failed(pid, f"cannot save it in {folder}: {exc.strerror or exc}", undo)) from None
     except Exception as exc:  # the download's own failure (network, HTTP error)
         _remove(tmp)
-        raise BackupFailed(_failed(pid, getattr(getattr(exc, "error", None), "message", None) or str(exc))) from None
-    return target
+        why = getattr(getattr(exc, "error", None), "message", None) or str(exc)
+        raise BackupFailed(_failed(pid, why, undo)) from None
+    return Saved(target, written, digest)
 
 
-def _failed(photo_id: str, why: str) -> ResultError:
+def recorded(backup: Path) -> dict[str, Any]:
+    """The size and sha256 `UTCSTAMP.json` beside a backup recorded for it ({} when there are none)."""
+    try:
+        with open(backup.parent / f"{backup.name.split('_', 1)[0]}.json", encoding="utf-8") as fh:
+            record = json.load(fh).get("backup")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return record if isinstance(record, dict) and record.get("name") == backup.name else {}
+
+
+def _failed(photo_id: str, why: str, undo: bool) -> ResultError:
+    advice = ("undo saves what it overwrites first, always: try again once that can be saved" if undo else
+              "try again, or give --no-backup to replace without a copy")
     return ResultError.refusal("backup_failed", f"photo {photo_id} was not replaced: its current original could "
-                               f"not be backed up ({why}); try again, or give --no-backup to replace without a copy")
+                               f"not be backed up ({why}); {advice}")
 
 
 def _remove(path: str) -> None:

@@ -43,12 +43,15 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_photo ON entries (photo_id, id);
 """
 # Columns later versions added: a journal an earlier version wrote gets them on first use.
-# `original`: the source image a host exported the file from.
-ADDED_COLUMNS = {"ticket_id": "TEXT", "ticket": "TEXT", "claim": "TEXT", "original": "TEXT"}
+# `original`: the source image a host exported the file from; `backup_bytes`, `backup_sha256`:
+# the backup as saved, which undo checks it against.
+ADDED_COLUMNS = {"ticket_id": "TEXT", "ticket": "TEXT", "claim": "TEXT", "original": "TEXT",
+                 "backup_bytes": "INTEGER", "backup_sha256": "TEXT"}
 _ADDED_INDEXES = ("CREATE INDEX IF NOT EXISTS entries_ticket ON entries (ticket_id)",
                   "CREATE INDEX IF NOT EXISTS entries_waiting ON entries (id) WHERE ticket IS NOT NULL")
 FIELDS = ("time", "path", "photo_id", "status", "sha256", "backup", "previous", "secret", "originalsecret",
           "command", "original")
+_VERSION_FIELDS = (*FIELDS, "bytes", "backup_bytes", "backup_sha256")
 
 
 def utc_now() -> str:
@@ -113,15 +116,19 @@ class Journal:
 
     def begin(self, *, path: str | None, photo_id: str | None, command: str, sha256: str | None = None,
               backup: str | None = None, previous: dict[str, Any] | None = None, size: int | None = None,
-              original: str | None = None) -> int:
+              original: str | None = None, backup_record: tuple[int, str] | None = None) -> int:
         """The entry written before an upload: committed, so a killed run still shows it in flight
         (with the hash of the bytes about to go out).
 
         :param original: the source image `path` was exported from (a host's temporary export), so
-            that `history SOURCE` finds it and a ticket finished later records a new id beside it."""
+            that `history SOURCE` finds it and a ticket finished later records a new id beside it.
+        :param backup_record: the backup's size and sha256 as saved, which undo checks it against."""
         with self._connect(write=True) as db:
-            return add_entry(db, path=path, photo_id=photo_id, command=command, status=SENDING, sha256=sha256,
-                             backup=backup, previous=previous, size=size, original=original)
+            entry = add_entry(db, path=path, photo_id=photo_id, command=command, status=SENDING, sha256=sha256,
+                              backup=backup, previous=previous, size=size, original=original)
+            if backup_record is not None:
+                db.execute("UPDATE entries SET backup_bytes = ?, backup_sha256 = ? WHERE id = ?", (*backup_record, entry))
+            return entry
 
     def finish(self, entry: int, status: str, *, sha256: str | None = None, secret: str | None = None,
                originalsecret: str | None = None, photo_id: str | None = None) -> None:
@@ -157,11 +164,16 @@ class Journal:
         """The newest entry whose bytes Flickr took for this photo (replace, upload or undo)."""
         return self._newest(photo_id, "status IN (%s)" % ", ".join("?" * len(SENT_STATUSES)), SENT_STATUSES)
 
-    def last_backup(self, photo_id: str) -> dict[str, Any] | None:
-        """The backup taken before this tool's last send to the photo (an undo's own backup included,
-        so an undo can be undone)."""
-        return self._newest(photo_id, "backup IS NOT NULL AND status IN (%s)" % ", ".join("?" * len(SENT_STATUSES)),
-                            SENT_STATUSES)
+    def versions(self, photo_id: str) -> list[dict[str, Any]]:
+        """Every entry of the photo, newest first, with the bytes sent and the backup's recorded size
+        and sha256 (`backup_bytes`, `backup_sha256`): what undo chooses from."""
+        if not self.path.exists():
+            return []
+        with self._connect(write=False) as db:
+            rows = db.execute(f"SELECT {', '.join(_VERSION_FIELDS)} FROM entries WHERE photo_id = ? ORDER BY id DESC",
+                              [photo_id]).fetchall()
+        return [{**_entry(row[:len(FIELDS)]), **dict(zip(_VERSION_FIELDS[len(FIELDS):], row[len(FIELDS):]))}
+                for row in rows]
 
     def uploads_of(self, sha256: str | None, source: str, limit: int = 10) -> list[dict[str, Any]]:
         """Newest first, the new-photo uploads of these bytes or of this source image (an entry's
