@@ -12,6 +12,7 @@ from ..safety.versions import Attempt, Versions
 from ..tickets import unsaved
 from .context import FileRun, Outcome
 from .landed import replaced, uploaded
+from .local import fits
 
 if TYPE_CHECKING:
     from .services import Services
@@ -21,6 +22,9 @@ log = logging.getLogger("flickr_replace.core")
 
 def send(file: FileRun, services: "Services") -> Outcome:
     result = file.result
+    too_big = fits(file, services)  # the size of what goes out, whatever the plugins did to it
+    if too_big is not None:
+        return too_big
     if services.options.dry_run:
         result.status = Status.DRY_RUN
         return result
@@ -67,7 +71,7 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
         if why is not None:
             taken = answer is not None or sent.whole
             raise FlickrFailure(changed_verdict(result, why, taken, services.journal, services.send_file))
-        result.sha256 = sent.sha256
+        result.sha256, result.bytes = sent.sha256, sent.read  # exactly what Flickr received
         return answer  # type: ignore[return-value]  # None only when the file changed (raised above)
 
     return services.retry(attempt)

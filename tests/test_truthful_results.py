@@ -1,0 +1,63 @@
+"""A result says what happened: the bytes Flickr received, who changed the photo, the photo it names."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from flickr_replace_plugin import replace
+from flickr_replace_plugin.config import Config
+from flickr_replace_plugin.plugins import Plugins
+from flickr_replace_plugin.sandbox import Sandbox
+
+SAMPLES = Path(__file__).parent / "plugins"
+
+
+@pytest.fixture
+def config(sandbox: Sandbox, tmp_path: Path) -> Config:
+    return Config(base_url=sandbox.base_url, state_dir=str(tmp_path / "state"), backup_dir=str(tmp_path / "backups"),
+                  backoff=0.01, timeout=30, **sandbox.credentials)
+
+
+@pytest.fixture
+def appender(monkeypatch) -> Plugins:
+    """A before_replace plugin that appends 5,000 bytes to the export."""
+    monkeypatch.syspath_prepend(str(SAMPLES))
+    monkeypatch.setenv("SAMPLE_APPEND_BYTES", "5000")
+    return Plugins(["sample_appender"], env={})
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_bytes_is_the_size_flickr_received_after_a_plugin_grew_the_file(sandbox, config, make_jpeg, appender):
+    pid = sandbox.add_photo(make_jpeg("first.jpg").read_bytes())
+    path = make_jpeg("export.jpg")
+    before = path.stat().st_size
+    result = replace(str(path), photo_id=pid, config=config, async_=False, plugins=appender)
+    received = sandbox.photo_bytes(pid)
+    assert result.status.value == "replaced", result.error
+    assert len(received) == before + 5000 == path.stat().st_size
+    assert (result.bytes, result.sha256) == (len(received), sha(received))
+    [entry] = [e for e in _journal(config).entries([pid]) if e["command"] == "replace"]
+    assert entry["sha256"] == sha(received)
+
+
+def test_the_size_limit_applies_to_what_a_plugin_left_to_send(tmp_path, make_jpeg, appender):
+    path = make_jpeg("export.jpg")
+    with Sandbox(data_dir=tmp_path / "sb", port=0, max_bytes=path.stat().st_size + 1000) as sb:
+        pid = sb.add_photo(make_jpeg("old.jpg").read_bytes())
+        cfg = Config(base_url=sb.base_url, state_dir=str(tmp_path / "st"), backup_dir=str(tmp_path / "backups"),
+                     **sb.credentials)
+        result = replace(str(path), photo_id=pid, config=cfg, plugins=appender)
+        assert result.status.value == "failed" and result.error.code == 6 and result.attempts == 0
+        assert result.bytes == path.stat().st_size and str(result.bytes) in result.error.message
+        assert not [r for r in sb.requests if r["path"].startswith("/services/replace")]
+
+
+def _journal(config: Config):
+    from flickr_replace_plugin.safety.journal import Journal
+
+    return Journal(config.state_path)
