@@ -61,3 +61,53 @@ def _journal(config: Config):
     from flickr_replace_plugin.safety.journal import Journal
 
     return Journal(config.state_path)
+
+
+def _rewritten_while_sent(sandbox: Sandbox, tmp_path: Path, then=None) -> tuple[str, Path, list[bytes], list]:
+    """A 3 MB photo and its export, which the exporter rewrites in place once a block of it is out
+    (then `then()` runs): (photo id, export, the three versions, the progress callback)."""
+    import io
+
+    from PIL import ImageEnhance
+
+    from conftest import sample_photo
+
+    versions = []
+    for n, brightness in enumerate((1.0, 1.1, 1.2)):
+        out = io.BytesIO()
+        ImageEnhance.Brightness(sample_photo((1200, 800))).enhance(brightness).save(out, "JPEG", quality=95)
+        versions.append(out.getvalue() + bytes([n]) * (3_000_000 - len(out.getvalue())))
+    pid = sandbox.add_photo(versions[0], filename="big.jpg")
+    big = tmp_path / "big.jpg"
+    big.write_bytes(versions[1])
+    rewritten: list[int] = []
+
+    def progress(path: str, sent: int, size: int) -> None:
+        if 0 < sent < size and not rewritten:
+            with open(big, "r+b") as fh:
+                fh.write(versions[2])
+            rewritten.append(sent)
+            if then is not None:
+                then()
+
+    return pid, big, versions, progress
+
+
+def replaces(sandbox: Sandbox) -> list[dict]:
+    return [r for r in sandbox.requests if r["path"].startswith("/services/replace")]
+
+
+@pytest.mark.parametrize("put_back_fails_once", [False, True])
+def test_a_put_back_after_a_mixed_body_is_flickrs_doing_and_every_upload_is_counted(sandbox, config, tmp_path,
+                                                                                   put_back_fails_once):
+    # the sandbox answers a request's fault once its body is in: the mixed body's 502, then the put-back's
+    then = (lambda: sandbox.faults.push("http", 2, status=502, scope="replace")) if put_back_fails_once else None
+    pid, big, versions, progress = _rewritten_while_sent(sandbox, tmp_path, then)
+    result = replace(str(big), photo_id=pid, config=config, async_=False, progress=progress)
+    assert result.status.value == "failed" and result.error.reason == "changed_while_sending"
+    assert "put back" in result.error.message and sandbox.photo_bytes(pid) == versions[0]
+    assert result.error.origin.value == "flickr"  # the mixed body and the backup both went to Flickr
+    assert result.attempts == len(replaces(sandbox)) == (3 if put_back_fails_once else 2)
+    [restore] = [e for e in _journal(config).entries([pid]) if e["command"] == "restore"]
+    assert (restore["status"], restore["sha256"]) == ("replaced", sha(versions[0]))
+

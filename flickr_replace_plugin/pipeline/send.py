@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..flickr.responses import FlickrFailure, UploadAnswer
 from ..result import Origin, ResultError, Status
-from ..safety.restore import changed_verdict
+from ..safety.restore import PutBack, changed_verdict
 from ..safety.versions import Attempt, Versions
 from ..tickets import unsaved
 from .context import FileRun, Outcome
@@ -69,8 +69,8 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
             answer = None
         why = versions.changed()
         if why is not None:
-            taken = answer is not None or sent.whole
-            raise FlickrFailure(changed_verdict(result, why, taken, services.journal, services.send_file))
+            put = PutBack(services.journal, services.send_file, services.retry)
+            raise FlickrFailure(changed_verdict(result, why, sent, answer is not None, put))
         result.sha256, result.bytes = sent.sha256, sent.read  # exactly what Flickr received
         return answer  # type: ignore[return-value]  # None only when the file changed (raised above)
 
