@@ -21,7 +21,7 @@ from pathlib import Path
 
 from common import SandboxProcess, Targets, cli_command, compile_package, fail, run_measured, table, write_photo
 
-from flickr_replace_plugin.cli.argtypes import byte_size
+from flickr_replace_plugin.argtypes import byte_size
 
 # REST calls per photo: with every check on, and with `--no-verify --no-backup` (the checks' switches)
 MODES = (("all checks", (), 3.0), ("--no-verify --no-backup", ("--no-verify", "--no-backup"), 1.2))

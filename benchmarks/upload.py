@@ -24,7 +24,7 @@ from pathlib import Path
 from common import (Measured, SandboxProcess, Targets, cli_command, compile_package, fail, median, mib, run_measured,
                     table, write_photo)
 
-from flickr_replace_plugin.cli.argtypes import byte_size
+from flickr_replace_plugin.argtypes import byte_size
 
 TIME_VS_CURL = 1.1
 RSS_GROWTH_MIB = 30

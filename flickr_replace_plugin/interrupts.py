@@ -13,6 +13,8 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from .status import ExitStatus
+
 
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread so results known so far are still given."""
@@ -30,7 +32,7 @@ class Interrupts:
     every ticket is already saved.
     """
 
-    EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+    EXIT = {signal.SIGINT: ExitStatus.INTERRUPTED, signal.SIGTERM: ExitStatus.TERMINATED}
 
     def __init__(self) -> None:
         self.depth = 0
@@ -39,7 +41,7 @@ class Interrupts:
 
     def handler(self, signum: int, frame: Any) -> None:
         if self.stopping:
-            os._exit(self.EXIT.get(signum, 130))
+            os._exit(self.EXIT.get(signum, ExitStatus.INTERRUPTED))
         self.stopping = True
         exc = exception_for(signum)
         if self.depth:

@@ -83,17 +83,19 @@ def _decode(data: bytes) -> str:
 
 
 def cli(args: Sequence[Arg], env: Mapping[str, str], *, stdin: str | None = None, timeout: float = 60,
-        secrets: Iterable[str] = (), process: bool = False) -> Ran:
-    """Run the command to its end (in-process unless `process`) and check what it printed."""
+        secrets: Iterable[str] = (), process: bool = False, cwd: Path | None = None) -> Ran:
+    """Run the command to its end (in-process unless `process`), in folder `cwd` (the test's own
+    when None), and check what it printed."""
     if process:
         proc = subprocess.run(command(args), env=dict(env), input=None if stdin is None else stdin.encode(),
-                              capture_output=True, timeout=timeout)
+                              capture_output=True, timeout=timeout, cwd=cwd)
         ran = Ran(args, proc.returncode, _decode(proc.stdout), _decode(proc.stderr))
     else:
         out, err = io.StringIO(), io.StringIO()
         with _importable(env):
             status = main([os.fsdecode(a) for a in args],
-                          Environment(stdin=io.StringIO(stdin or ""), stdout=out, stderr=err, env=dict(env)))
+                          Environment(stdin=io.StringIO(stdin or ""), stdout=out, stderr=err, env=dict(env),
+                                      cwd=cwd or Path.cwd()))
         ran = Ran(args, int(status), out.getvalue(), err.getvalue())
     assert_clean(ran.stdout + ran.stderr, [*secrets_of(env), *secrets])
     return ran

@@ -86,3 +86,16 @@ def test_a_named_config_that_is_not_there_is_exit_2_and_nothing_is_sent(before, 
     assert sandbox.photo(pid).sha256 == original and not missing.exists()
     folder = cli(["--config", str(tmp_path), "paths"], cli_env)
     assert folder.returncode == 2 and "is a folder" in folder.stderr
+
+
+@pytest.mark.parametrize("process", [False, True], ids=["in-process", "console command"])
+def test_a_relative_config_is_read_from_the_folder_the_command_runs_in(cli_env, tmp_path, process):
+    """In-process runs take their folder from the Environment, as the console command takes its own."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "mine.yaml").write_text(yaml.safe_dump({"state_dir": "kept"}), encoding="utf-8")
+    ran = cli(["--config", "mine.yaml", "paths", "--json"], cli_env, cwd=folder, process=process)
+    assert ran.returncode == 0, ran.stderr
+    found = json.loads(ran.stdout)
+    assert found["config"] == str(folder / "mine.yaml") and found["config_exists"]
+    assert found["state_dir"] == str(folder / "kept")

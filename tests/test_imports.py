@@ -135,13 +135,6 @@ def test_no_import_cycle_in_the_package():
     assert not found, "import cycles: " + "; ".join(" -> ".join(c) for c in found)
 
 
-# Package-level cycles other changes are removing: each names the import that closes the circle
-# (the one that runs back up). This set must only shrink; a listed one that is gone fails the test.
-KNOWN_BACK_EDGES = {
-    ("sandbox", "cli"),      # sandbox.cli -> cli.argtypes
-}
-
-
 def top_level(module: str) -> str:
     """A module's top-level subpackage or module in the package: `core`, `safety`, `cli`."""
     parts = module.split(".")
@@ -170,10 +163,33 @@ def test_the_package_graph_maps_modules_to_their_top_level_part():
 
 
 def test_no_import_cycle_between_the_package_parts():
-    graph = package_graph(import_graph())
-    stale = sorted(edge for edge in KNOWN_BACK_EDGES if edge[1] not in graph.get(edge[0], set()))
-    assert not stale, f"no longer imported, remove from KNOWN_BACK_EDGES: {stale}"
-    for source, target in KNOWN_BACK_EDGES:
-        graph[source].discard(target)
-    found = cycles(graph)
+    found = cycles(package_graph(import_graph()))
     assert not found, "package-level import cycles: " + "; ".join(" -> ".join(c) for c in found)
+
+
+def test_the_sandbox_does_not_import_the_cli():
+    """The CLI starts the sandbox; the sandbox stands alone below it (a test server needs no CLI)."""
+    reaching_up = {(module, target) for module, targets in import_graph().items()
+                   if module.startswith(f"{NAME}.sandbox") for target in targets
+                   if target == f"{NAME}.cli" or target.startswith(f"{NAME}.cli.")}
+    assert not reaching_up, f"the sandbox imports the CLI: {sorted(reaching_up)}"
+
+
+def test_every_runtime_dependency_is_imported_by_the_package():
+    """A dependency only tests use belongs in the `test` extra: users should not install it."""
+    import re
+    from importlib.metadata import packages_distributions
+
+    text = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    block = re.search(r"^dependencies = \[(.*?)^\]", text, re.MULTILINE | re.DOTALL).group(1)
+    declared = {re.split(r"[<>=!~;\[ ]", name)[0].lower().replace("_", "-") for name in re.findall(r'"([^"]+)"', block)}
+    imported = set()
+    for file in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                imported.add(node.module.split(".")[0])
+    providers = packages_distributions()
+    used = {dist.lower().replace("_", "-") for module in imported for dist in providers.get(module, ())}
+    assert declared <= used, f"runtime dependencies the package never imports: {sorted(declared - used)}"

@@ -1,8 +1,12 @@
-"""plugin.yaml against the code: hooks, commands and options, settings, versions and glue files."""
+"""plugin.yaml against the code: hooks, commands and options, settings, versions and glue files.
+
+The file is made by flickr_replace_plugin.cli.manifest; the first test says when it is stale, the
+others check what the generator wrote, so a generator mistake cannot pass unseen either."""
 from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import inspect
 import re
 from dataclasses import MISSING, fields
@@ -13,6 +17,7 @@ import yaml
 
 import flickr_replace_plugin
 from flickr_replace_plugin import cli, config, hookspecs, plugins
+from flickr_replace_plugin.cli import manifest
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
@@ -50,6 +55,13 @@ def check_options(where: str, declared: dict[str, str], actual: dict[str, argpar
         assert declared[key], f"{where} {key}: describe it in plugin.yaml"
         if action.help and action.help != argparse.SUPPRESS:
             assert declared[key] == action.help, f"{where} {key}: help differs from the code"
+
+
+def test_plugin_yaml_is_made_from_the_code():
+    written = (ROOT / "plugin.yaml").read_text(encoding="utf-8")
+    made = manifest.render()
+    diff = "".join(difflib.unified_diff(written.splitlines(True), made.splitlines(True), "plugin.yaml", "the code", n=0))
+    assert written == made, f"plugin.yaml is out of date; regenerate it with `{manifest.REGENERATE}`:\n{diff[:3000]}"
 
 
 def test_name_version_and_console_script_match_pyproject():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any, Sequence
 
@@ -16,17 +17,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitStatus.USAGE, f"{self.prog}: error: {message}\n")
 
 
-EPILOG = """exit status:
-  0    every path ended replaced, uploaded, pending, skipped or dry-run
-  1    at least one path failed
-  2    the command line or the configuration was wrong (nothing sent)
-  130  interrupted (Ctrl-C); 143 terminated (SIGTERM): known results printed, tickets saved
+def epilog() -> str:
+    from ..status import described
 
-Run `flickr-replace COMMAND --help` for a command's options."""
+    return ("exit status:\n" + "\n".join("  " + line for line in described().splitlines())
+            + "\n\nRun `flickr-replace COMMAND --help` for a command's options.")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .argtypes import byte_size, positive_int, wait_seconds
+    from ..argtypes import byte_size, positive_int, wait_seconds
+    from . import commands
 
     def shared(top: bool) -> argparse.ArgumentParser:
         """Options every command takes, before or after the command; after it, SUPPRESS keeps the
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         return parser
 
     common = shared(top=False)
-    p = _Parser(prog="flickr-replace", parents=[shared(top=True)], epilog=EPILOG,
+    p = _Parser(prog="flickr-replace", parents=[shared(top=True)], epilog=epilog(),
                 formatter_class=argparse.RawDescriptionHelpFormatter,
                 description="Replace photos already on Flickr with a newly exported file: same photo page, id, views, comments and faves.")
     from ..version import __version__
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     r = sub.add_parser("replace", parents=[common], help="replace each file's photo on Flickr")
+    r.set_defaults(handler=commands.cmd_replace, keeps_tickets=True)
     r.add_argument("paths", nargs="+", metavar="PATH", help="the exported image files")
     r.add_argument("--photo-id", type=_photo_id, help="the Flickr photo to replace (wins over every other source)")
     r.add_argument("--original", metavar="PATH", help="read the photo id from this source image (its sidecars, metadata, name), e.g. when PATH is a temporary export")
@@ -81,35 +82,41 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--record", action="store_true", default=None, help="after a replace, write NAME.EXT.flickr.yaml so the next export needs no id")
 
     s = sub.add_parser("resolve", parents=[common], help="print each file's photo id and where it was found; sends nothing")
+    s.set_defaults(handler=commands.cmd_resolve)
     s.add_argument("paths", nargs="+", metavar="PATH", help="the image files to look up")
     s.add_argument("--original", metavar="PATH", help="read the photo id from this source image")
     s.add_argument("--json", action="store_true",
                    help="one {path, photo_id, source} object per path (plus error when none was found)")
 
     t = sub.add_parser("tickets", parents=[common], help="finish async tickets an earlier run left pending")
+    t.set_defaults(handler=commands.cmd_tickets, keeps_tickets=True)
     t.add_argument("--json", action="store_true", help="one result object per ticket")
     t.add_argument("--no-wait", dest="wait", action="store_false", default=True, help="ask once, don't wait")
     t.add_argument("--timeout", type=wait_seconds, default=None, metavar="S", help="seconds to wait for the tickets")
 
     from .tokenimport import add_auth_parser
 
-    add_auth_parser(sub, common)
+    add_auth_parser(sub, common).set_defaults(handler=commands.cmd_auth, writes_config=True)
     st = sub.add_parser("status", parents=[common], help="your Flickr upload limits")
+    st.set_defaults(handler=commands.cmd_status)
     st.add_argument("--json", action="store_true", help="flickr.people.getUploadStatus's user object")
-    sub.add_parser("plugins", parents=[common], help="list loaded plugins and where they come from")
+    sub.add_parser("plugins", parents=[common], help="list loaded plugins and where they come from"
+                   ).set_defaults(handler=commands.cmd_plugins)
 
     sb = sub.add_parser("sandbox", parents=[common], help="run a local Flickr-compatible server")
+    sb.set_defaults(handler=commands.cmd_sandbox)
     from ..sandbox import add_arguments
 
     add_arguments(sb)
     from .history import add_parsers
 
     add_parsers(sub, common)
-    sub.add_parser("demo", parents=[common], help="replace a sample photo on a built-in sandbox: no account needed")
+    sub.add_parser("demo", parents=[common], help="replace a sample photo on a built-in sandbox: no account needed"
+                   ).set_defaults(handler=commands.cmd_demo)
     from .linkwatch import add_link_parser, add_watch_parser
 
-    add_link_parser(sub, common)
-    add_watch_parser(sub, common)
+    add_link_parser(sub, common).set_defaults(handler=commands.cmd_link)
+    add_watch_parser(sub, common).set_defaults(handler=commands.cmd_watch, keeps_tickets=True)
 
     from .hosts import add_parser as add_hosts
 
@@ -134,9 +141,10 @@ def _photo_id(text: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None, environment: Environment | None = None) -> int:
-    """Run one command. With an `environment` it runs in-process: its streams and variables only,
-    no signal handlers touched, usage errors returned as a status instead of exiting."""
-    env = environment or Environment()
+    """Run one command in `environment` (the process's own when None) and return its exit status:
+    usage errors, --help and --version too, so in-process callers and the console command take
+    one path. Only an environment that owns the process gets the SIGINT / SIGTERM handler."""
+    env = environment or Environment.from_process()
     if not (sys.argv[1:] if argv is None else list(argv)):  # the command alone: show what it can do
         env.stderr.write(build_parser().format_help())
         return ExitStatus.USAGE
@@ -144,18 +152,15 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         with redirect_stdout(env.stdout), redirect_stderr(env.stderr):  # argparse's help and errors
             args = build_parser().parse_args(argv)
     except SystemExit as exc:
-        if environment is None:
-            raise
         return exc.code if isinstance(exc.code, int) else ExitStatus.USAGE
     from .redact import logging_to
 
     from ..interrupts import INTERRUPTS
 
-    previous: dict[int, Any] = {}
-    if environment is None:
-        previous = INTERRUPTS.install()
-        if hasattr(sys.stdout, "reconfigure"):  # file names that are not UTF-8 print as their bytes, like ls
-            sys.stdout.reconfigure(errors="surrogateescape")
+    handles_signals = env.owns_process and threading.current_thread() is threading.main_thread()
+    previous: dict[int, Any] = INTERRUPTS.install() if handles_signals else {}
+    if hasattr(env.stdout, "reconfigure"):  # file names that are not UTF-8 print as their bytes, like ls
+        env.stdout.reconfigure(errors="surrogateescape")
     try:
         with logging_to(env.stderr, args.verbose) as redactor:
             return _run(args, env, redactor)
@@ -165,7 +170,6 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
 
 def _run(args: argparse.Namespace, env: Environment, redactor: Any) -> int:
     """The command's status: only here do errors become exit codes."""
-    from .commands import run_command
     from ..errors import ConfigError
 
     try:
@@ -173,7 +177,7 @@ def _run(args: argparse.Namespace, env: Environment, redactor: Any) -> int:
             from .setup import with_named_config
 
             env = with_named_config(args, env)
-        return int(run_command(args, env, redactor))
+        return int(args.handler(args, env, redactor))
     except ConfigError as exc:
         env.stderr.write(f"flickr-replace: {redactor.redact(str(exc))}\n")
         return ExitStatus.USAGE
@@ -182,7 +186,7 @@ def _run(args: argparse.Namespace, env: Environment, redactor: Any) -> int:
         printer = getattr(args, "printer", None)  # what the run printed: were there pending tickets at all?
         some = printer is None or printer.counts["pending"] > 0
         saved = "; pending tickets are saved (finish with `flickr-replace tickets`)" \
-            if some and args.command in ("replace", "tickets", "watch") else ""
+            if some and getattr(args, "keeps_tickets", False) else ""
         unsaved = getattr(printer, "unsaved", None)
         if saved and unsaved:
             saved += f", except the ticket(s) of {', '.join(unsaved)}, which could not be saved (check those photos on flickr.com)"

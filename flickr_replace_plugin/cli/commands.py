@@ -1,4 +1,5 @@
-"""One function per CLI command; each returns an exit status and raises ConfigError for exit 2."""
+"""The commands that talk to Flickr, one function each (the parser names each one as its handler);
+each returns an exit status and raises ConfigError for exit 2."""
 from __future__ import annotations
 
 import argparse
@@ -7,15 +8,9 @@ import json
 from typing import Any, Callable
 
 from .env import Environment, ExitStatus, Terminated
-from .history import cmd_history, cmd_undo
 from .output import Printer
 from .redact import RedactingFilter
 from .setup import setup as _setup, status_for as _status_for
-
-
-def run_command(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    handler: Callable[..., int] = COMMANDS[args.command]
-    return handler(args, env, redactor)
 
 
 def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
@@ -179,7 +174,7 @@ def cmd_auth(args: argparse.Namespace, env: Environment, redactor: RedactingFilt
 def cmd_sandbox(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
     from ..sandbox import run
 
-    return run(args)
+    return run(args, env.stdout, env.stderr)
 
 
 def cmd_demo(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
@@ -248,29 +243,3 @@ def cmd_watch(args: argparse.Namespace, env: Environment, redactor: RedactingFil
         for result in watch_results(batches, send):
             printer.result(result)
     return _status_for(printer)
-
-
-def cmd_hosts(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    from .hosts import cmd_hosts as hosts
-
-    return hosts(args, env)
-
-
-def cmd_paths(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    from .paths import cmd_paths as paths
-
-    return paths(args, env)
-
-
-def cmd_completion(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
-    from .completion import cmd_completion as completion
-
-    return completion(args, env)
-
-
-COMMANDS: dict[str, Callable[..., int]] = {
-    "link": cmd_link, "watch": cmd_watch, "replace": cmd_replace, "resolve": cmd_resolve, "tickets": cmd_tickets, "auth": cmd_auth,
-    "status": cmd_status, "plugins": cmd_plugins, "sandbox": cmd_sandbox, "demo": cmd_demo,
-    "history": cmd_history, "undo": cmd_undo,
-    "hosts": cmd_hosts, "paths": cmd_paths, "completion": cmd_completion,
-}

@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
     c = sub.add_parser("completion", parents=[common],
                        help="print the shell completion script (see the README for where it goes)")
     c.add_argument("shell", choices=SHELLS, metavar="SHELL", help="the shell to complete in: " + ", ".join(SHELLS))
-    c.set_defaults(completion_root=root)  # the whole command line, for shtab to describe
+    c.set_defaults(handler=cmd_completion, completion_root=root)  # the whole command line, for shtab to describe
 
 
 def _actions(parser: argparse.ArgumentParser) -> Iterator[argparse.Action]:

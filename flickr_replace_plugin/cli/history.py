@@ -11,13 +11,15 @@ from .setup import setup, status_for
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
-    from .argtypes import positive_int
+    from ..argtypes import positive_int
 
     h = sub.add_parser("history", parents=[common], help="what this tool replaced, newest first (the journal)")
+    h.set_defaults(handler=cmd_history)
     h.add_argument("keys", nargs="*", metavar="PHOTO_ID or PATH", help="only these photos or files")
     h.add_argument("--json", action="store_true", help="one JSON object per entry")
     h.add_argument("--limit", type=positive_int, default=None, metavar="N", help="the newest N entries")
     u = sub.add_parser("undo", parents=[common], help="put back each photo's original from before this tool's last replace")
+    u.set_defaults(handler=cmd_undo)
     u.add_argument("photo_ids", nargs="+", metavar="PHOTO_ID", help="the photos to put back, as history shows them")
     u.add_argument("--json", action="store_true", help="one JSON object per photo id, as replace prints")
 

@@ -118,6 +118,7 @@ def _as_installed(glue: Glue) -> bytes:
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     h = sub.add_parser("hosts", parents=[common],
                        help="list the host glue and plugin.yaml as installed; `hosts install NAME` copies one where its host looks")
+    h.set_defaults(handler=cmd_hosts)
     h.add_argument("--json", action="store_true", help="one {name, path, installs_to} object per line")
     actions = h.add_subparsers(dest="hosts_action", metavar="ACTION", parser_class=type(h))
     i = actions.add_parser("install", parents=[common], help="copy one host's glue where that host looks for it")
@@ -144,7 +145,7 @@ def _install(args: argparse.Namespace, env: Environment, found: list[Glue]) -> i
     if glue is None:
         env.stderr.write(f"flickr-replace: no host glue named {args.name!r}; one of: {', '.join(by_name)}\n")
         return ExitStatus.USAGE
-    dest = Path(args.dest).expanduser() if args.dest else glue.installs_to
+    dest = env.path(args.dest) if args.dest else glue.installs_to
     if dest is None:
         env.stderr.write(f"flickr-replace: {glue.name} has no folder of its own to go in ({glue.path} is "
                          "read or pasted where it is); give --dest DIR to copy it\n")

@@ -30,6 +30,7 @@ def locations(config: Config) -> dict[str, Any]:
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("paths", parents=[common],
                        help="print where the config, state (tickets, journal), cache and backups live")
+    p.set_defaults(handler=cmd_paths)
     p.add_argument("--json", action="store_true",
                    help="one {config, config_exists, state_dir, tickets, journal, cache_dir, backup_dir} object")
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 from ..config import ENV_CONFIG, Config, load_config
@@ -32,11 +31,11 @@ def status_for(printer: Printer) -> ExitStatus:
 def with_named_config(args: argparse.Namespace, env: Environment) -> Environment:
     """`env` reading the config that `--config FILE` names (over FLICKR_REPLACE_CONFIG). A file named
     so must be there, since a typo would otherwise run with no settings at all; `auth` writes it."""
-    named = Path(args.config).expanduser().absolute()
+    named = env.path(args.config)
     if named.is_dir():
         raise ConfigError(f"--config {args.config} is a folder: name the config file in it, e.g. "
                           f"--config {named / 'config.yaml'}")
-    if not named.exists() and args.command != "auth":
+    if not named.exists() and not getattr(args, "writes_config", False):
         raise ConfigError(f"--config {args.config}: no such file; check the name, or run "
                           f"`flickr-replace --config {args.config} auth` to create it with your credentials")
     return dataclasses.replace(env, env={**env.env, ENV_CONFIG: str(named)})

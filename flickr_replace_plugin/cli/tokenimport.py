@@ -20,18 +20,19 @@ CACHE_NAME = "oauth-tokens.sqlite"
 WRITABLE = ("write", "delete")  # flickrapi's access levels that can replace a photo ('read' cannot)
 
 
-def add_auth_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_auth_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     a = sub.add_parser("auth", parents=[common], help="authorise this tool for your Flickr account ('write')")
     a.add_argument("--from-flickrapi", action="store_true",
                    help=f"take the token flickrapi saved for this API key (~/.flickr/{CACHE_NAME}) "
                         "instead of authorising again")
     a.add_argument("--flickrapi-cache", metavar="PATH",
                    help=f"flickrapi's token cache: its {CACHE_NAME} or the folder holding it (implies --from-flickrapi)")
+    return a
 
 
 def cache_file(given: str | None, env: Environment) -> Path:
     """flickrapi's token database: the one given (file or folder), else where flickrapi keeps it."""
-    path = Path(given).expanduser() if given else home_dir(env.env) / ".flickr" / CACHE_NAME
+    path = env.path(given) if given else home_dir(env.env) / ".flickr" / CACHE_NAME
     path = path / CACHE_NAME if path.is_dir() else path
     if not path.is_file():
         hint = "check the path" if given else "give --flickrapi-cache PATH if yours is elsewhere"

@@ -10,9 +10,10 @@ import json
 import signal
 import sys
 import threading
-from typing import Sequence
+from typing import IO, Sequence
 
-from ..cli.argtypes import byte_size, seconds
+from ..argtypes import byte_size, seconds
+from ..status import ExitStatus
 
 
 def port_number(text: str) -> int:
@@ -38,8 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how long an async upload takes to complete (default 1)")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Serve; the first stdout line is the JSON object a client needs (URL and credentials)."""
+def run(args: argparse.Namespace, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
+    """Serve; the first `stdout` line is the JSON object a client needs (URL and credentials)."""
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     import errno
 
     from .app import Sandbox
@@ -58,24 +60,24 @@ def run(args: argparse.Namespace) -> int:
             exc = f"port {args.port} is already in use; pick another with --port, or --port 0 for a free one"
         elif getattr(exc, "errno", None) == errno.EADDRNOTAVAIL:
             exc = f"cannot listen on {args.host}: not an address of this machine (the default is 127.0.0.1)"
-        print(f"flickr-replace sandbox: {exc}", file=sys.stderr)
-        return 2
+        print(f"flickr-replace sandbox: {exc}", file=stderr)
+        return ExitStatus.USAGE
     stop = threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
     try:
-        print(json.dumps({"base_url": sandbox.base_url, **sandbox.credentials}), flush=True)
+        print(json.dumps({"base_url": sandbox.base_url, **sandbox.credentials}), file=stdout, flush=True)
         print(f"Flickr sandbox at {sandbox.base_url}, data in {sandbox.data_dir}; Ctrl-C stops it.",
-              file=sys.stderr, flush=True)
+              file=stderr, flush=True)
         while not stop.wait(0.5):
             pass
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         sandbox.close()
-    return 0
+    return ExitStatus.OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""Command-line value types shared by the main CLI and the sandbox's: one clear line per mistake.
+"""Command-line value types shared by the main CLI and the sandbox's: one clear line per mistake
+(below both, so the sandbox never imports the CLI).
 
 They are the config's own rules (config.Rule), so `--limit-rate 2M` and `limit_rate: 2M` are read
 by one parser and refused with the same words."""
@@ -7,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-from ..config import RULES, Rule, byte_size as _byte_size
+from .config import RULES, Rule, byte_size as _byte_size
 
 
 def _argtype(rule: Rule, name: str) -> Callable[[str], Any]:
