@@ -111,3 +111,43 @@ def test_a_put_back_after_a_mixed_body_is_flickrs_doing_and_every_upload_is_coun
     [restore] = [e for e in _journal(config).entries([pid]) if e["command"] == "restore"]
     assert (restore["status"], restore["sha256"]) == ("replaced", sha(versions[0]))
 
+
+
+# -- photo ids are numbers on Flickr's side -----------------------------------------------------------
+
+def test_the_cli_refuses_a_photo_id_with_leading_zeros_and_sends_nothing(sandbox, cli_env, make_jpeg):
+    from clirun import cli
+
+    pid = sandbox.add_photo(make_jpeg("first.jpg").read_bytes())
+    before = sandbox.photo(pid).sha256
+    ran = cli(["replace", str(make_jpeg("export.jpg")), "--photo-id", "000" + pid, "--json"], cli_env)
+    assert ran.returncode == 2 and "leading zeros" in ran.stderr and f"({pid})" in ran.stderr
+    assert replaces(sandbox) == [] and sandbox.photo(pid).sha256 == before
+
+
+def test_the_api_refuses_a_padded_photo_id_rather_than_report_flickrs_answer_as_a_failure(sandbox, config, make_jpeg):
+    """Flickr reads 000105 as photo 105; a caller padding an id is asked which photo it means."""
+    pid = sandbox.add_photo(make_jpeg("first.jpg").read_bytes())
+    before = sandbox.photo(pid).sha256
+    result = replace(str(make_jpeg("export.jpg")), photo_id="000" + pid, config=config, async_=False,
+                     verify=False, backup=False)
+    assert (result.status.value, result.error.reason, result.error.origin.value) == ("failed", "no_photo_id", "local")
+    assert "leading zeros" in result.error.message and f"({pid})" in result.error.message
+    assert result.attempts == 0 and replaces(sandbox) == [] and sandbox.photo(pid).sha256 == before
+
+
+def test_a_tag_naming_the_id_with_leading_zeros_agrees_with_a_sidecar_naming_it_plainly(sandbox, config, tmp_path):
+    from photofiles import builtin_plugins, jpeg, subject_xmp
+
+    from flickr_replace_plugin import resolve_photo_id
+
+    pid = sandbox.add_photo(jpeg())
+    path = tmp_path / "IMG_0105.jpg"
+    path.write_bytes(jpeg(xmp=subject_xmp(f"flickr:photo_id=0{pid}")))
+    Path(f"{path}.flickr.yaml").write_text(f'photo_id: "{pid}"\n')
+    resolution = resolve_photo_id(path, plugins=builtin_plugins())
+    assert (resolution.photo_id, resolution.error) == (pid, None)
+    assert [(c.photo_id, c.source.split(":")[0]) for c in resolution.candidates] == [(pid, "sidecar"), (pid, "xmp")]
+    result = replace(str(path), config=config, async_=False, force=True)
+    assert (result.status.value, result.photo_id) == ("replaced", pid), result.error
+    assert sandbox.photo_bytes(pid) == path.read_bytes()
