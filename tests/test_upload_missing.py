@@ -97,3 +97,13 @@ def test_a_file_uploaded_by_an_earlier_run_is_not_uploaded_again(sandbox, cli_en
     assert again.returncode == 1
     assert refused["error"]["reason"] == "probably_on_flickr" and uploaded["photo_id"] in refused["error"]["message"]
     assert len(uploads(sandbox)) == 1
+
+
+def test_dry_run_says_it_would_upload_a_file_with_no_id_and_sends_nothing(sandbox, cli_env, tmp_path):
+    path = export(tmp_path / "IMG_0077.jpg", "coffee")
+    ran = cli(["replace", "--upload-missing", "--dry-run", str(path)], cli_env)
+    assert ran.returncode == 0 and ran.stdout == f"would upload: {path} as a new photo\n", ran.stdout
+    as_json = cli(["replace", "--upload-missing", "--dry-run", "--json", str(path)], cli_env)
+    [result] = as_json.results()
+    assert (result["status"], result["photo_id"], result["error"]) == ("dry-run", None, None)
+    assert uploads(sandbox) == [] and not Path(f"{path}.flickr.yaml").exists()
