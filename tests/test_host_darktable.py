@@ -197,36 +197,46 @@ def test_cli_missing_flickr_replace_is_reported(dt, sandbox, make_jpeg, tmp_path
 # The GUI: the "Flickr (replace existing)" export target ---------------------------------------
 
 
-def run_gui_export(dt, source: Path, tag: str | None = None,
-                   more: list[tuple[Path, str | None]] = ()) -> str:
-    """Import `source` in darktable's GUI, select it, press export with our target chosen, and
-    quit once the glue printed its summary. Returns darktable's output.
+Batch = list[tuple[Path, "str | None"]]  # the images of one export, each with the tag it is given
+FINISHED = re.compile(r"Flickr: (\d+ images: .*failed|flickr-replace not found)|LUA ERROR|DRIVER ERROR")
+CRASHED = re.compile(r"double free|free\(\)|corrupted|Segmentation fault|SIGSEGV|backtrace", re.IGNORECASE)
+
+
+def run_gui_export(dt, source: Path, tag: str | None = None, more: Batch = ()) -> str:
+    """One export of `source` (and `more`) in darktable's GUI; darktable must quit normally."""
+    return run_gui_batches(dt, [[(source, tag), *more]])
+
+
+def run_gui_batches(dt, batches: list[Batch]) -> str:
+    """In ONE darktable GUI session, export each batch with our target chosen, waiting for the
+    glue's summary before the next, then quit; returns darktable's output once it has quit with
+    exit status 0 and no sign of a crash (a host that dies loses the user's edits).
 
     darktable 4.2 under Xvfb now and then deadlocks while starting, before any script runs (about
     one start in thirty); such a start is killed and tried once more."""
-    done = dt.work.parent / "export-finished"
     driver = dt.work.parent / "driver.lua"
-    imports = "".join(
-        f"  images[#images + 1] = dt.database.import({lua_string(str(path))})\n"
-        + (f"  dt.tags.attach(dt.tags.create({lua_string(label)}), images[#images])\n" if label else "")
-        for path, label in [(source, tag), *more])
+    done = [dt.work.parent / f"export-finished-{n}" for n in range(len(batches))]
+    steps = "".join(_driver_batch(batch, finished) for batch, finished in zip(batches, done))
     driver.write_text(f"""
 local dt = require "darktable"
 print("DRIVER started")
-local ok, err = pcall(function()
-  dofile({lua_string(str(GLUE))})
-  local images = {{}}
-{imports}  dt.gui.selection(images)
-  dt.gui.action("lib/export/export", 0, "", "", 1.0)
-end)
-if not ok then print("DRIVER ERROR " .. tostring(err)) end
--- the test watches the log for the glue's summary, then says so with a file
-for _ = 1, 600 do
-  local done = io.open({lua_string(str(done))}, "r")
-  if done then done:close() break end
-  dt.control.sleep(100)
+local function wait_for(path)  -- the test watches the log for the glue's summary, then says so with a file
+  for _ = 1, 600 do
+    local done = io.open(path, "r")
+    if done then done:close() return end
+    dt.control.sleep(100)
+  end
 end
-dt.gui.action("global/quit", 0, "", "", 1.0)
+local function export(images)
+  local ok, err = pcall(function()
+    dt.gui.selection(images)
+    dt.gui.action("lib/export/export", 0, "", "", 1.0)
+  end)
+  if not ok then print("DRIVER ERROR " .. tostring(err)) end
+end
+local ok, err = pcall(dofile, {lua_string(str(GLUE))})
+if not ok then print("DRIVER ERROR " .. tostring(err)) end
+{steps}dt.gui.action("global/quit", 0, "", "", 1.0)
 """)
     command = [
         # stdbuf: darktable block-buffers its log into a pipe, and the summary must arrive while it runs
@@ -236,37 +246,56 @@ dt.gui.action("global/quit", 0, "", "", 1.0)
         "--conf", f"plugins/lighttable/export/storage_name={STORAGE}",
         "--luacmd", f"dofile({lua_string(str(driver))})",
     ]
-    finished = re.compile(r"Flickr: (\d+ images: .*failed|flickr-replace not found)|LUA ERROR|DRIVER ERROR")
     for _attempt in range(2):
-        done.unlink(missing_ok=True)
-        log = run_until(command, dt, done, started="DRIVER started", finished=finished)
+        for finished in done:
+            finished.unlink(missing_ok=True)
+        log, status = run_until(command, dt, done, started="DRIVER started")
         if "DRIVER started" in log:
             break
         for lock in dt.config.glob("*.lock"):  # the killed start's, or the next refuses to open
             lock.unlink()
+    assert "DRIVER started" in log, f"darktable hung while starting, twice:\n{log[-3000:]}"
+    assert status == 0 and not CRASHED.search(log), f"darktable did not quit normally (exit status {status}):\n{log[-3000:]}"
+    assert len(FINISHED.findall(log)) == len(batches), log
+    assert not list(dt.work.parent.glob("darktable_bt_*")), "darktable wrote a crash backtrace"
     return log
 
 
-def run_until(command: list[str], dt, done: Path, started: str, finished: re.Pattern) -> str:
-    """Run darktable until its output shows `finished` (or `started` is missing after 20 s, or
-    60 s passed), then create `done` for the driver to quit, and kill darktable if it does not."""
+def _driver_batch(batch: Batch, finished: Path) -> str:
+    """The driver's lines for one batch: import (and tag) its images, export them, wait."""
+    imports = "".join(
+        f"  images[#images + 1] = dt.database.import({lua_string(str(path))})\n"
+        + (f"  dt.tags.attach(dt.tags.create({lua_string(label)}), images[#images])\n" if label else "")
+        for path, label in batch)
+    return f"do\n  local images = {{}}\n{imports}  export(images)\n  wait_for({lua_string(str(finished))})\nend\n"
+
+
+def run_until(command: list[str], dt, done: list[Path], started: str) -> tuple[str, int | None]:
+    """Run darktable; each time its output shows one more glue summary (or an error), create the
+    next of `done` for the driver to go on. Gives up when `started` is missing after 20 s or a
+    batch took 60 s; then, and when darktable does not quit within 20 s, kills it.
+    Returns the output and darktable's exit status (None when it was killed)."""
     proc = subprocess.Popen(command, cwd=dt.work, env=dt.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, errors="replace", start_new_session=True)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reader.start()
+    status: int | None = None
     began = time.monotonic()
     try:
-        while proc.poll() is None:
+        told = 0
+        while proc.poll() is None and told < len(done):
             seen = "".join(lines)
             waited = time.monotonic() - began
             if waited > 20 and started not in seen:
-                return seen  # a start that hung: killed below, no driver to tell
-            if finished.search(seen) or waited > 60:
-                break
+                return seen, None  # a start that hung: killed below, no driver to tell
+            if len(FINISHED.findall(seen)) > told or waited > 60:
+                done[told].touch()
+                told, began = told + 1, time.monotonic()
             time.sleep(0.1)
-        done.touch()
-        proc.wait(timeout=20)
+        for finished in done:  # darktable died early, or a batch never finished: let the driver quit
+            finished.touch()
+        status = proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         pass  # killed below; the assertions on the log say what was missing
     finally:
@@ -278,7 +307,7 @@ def run_until(command: list[str], dt, done: Path, started: str, finished: re.Pat
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         reader.join(timeout=5)
-    return "".join(lines)
+    return "".join(lines), status
 
 
 @needs_gui
@@ -314,6 +343,39 @@ def test_gui_export_of_hostile_name_replaces_photo_from_the_original(dt, sandbox
     assert sandbox.photo(pid).replacements == 1
     assert list(dt.tmp.glob("*.jpg")) == []
     assert_not_pwned(tmp_path)
+
+
+@needs_gui
+def test_gui_several_batches_in_one_session_and_darktable_quits_normally(dt, sandbox, make_jpeg):
+    # darktable 4.2 freed the export job's image list twice when the target's initialize returned
+    # a table: it crashed at the first or a later batch, or on quit, never on a single export
+    photos = {n: sandbox.add_photo(make_jpeg(f"flickr-{n}.jpg").read_bytes(), filename=f"flickr-{n}.jpg")
+              for n in range(4)}
+    images = {n: make_jpeg(f"DSC_01{n}.jpg", size=(96, 64)) for n in range(4)}
+
+    def tagged(*ns: int) -> Batch:
+        return [(images[n], f"flickr:photo_id={photos[n]}") for n in ns]
+
+    log = run_gui_batches(dt, [tagged(0), tagged(1, 2), tagged(3)])
+
+    summaries = re.findall(r"Flickr: \d+ images: [^\n]*", log)
+    assert summaries == ["Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed",
+                         "Flickr: 2 images: 2 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed",
+                         "Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed"], log
+    assert [sandbox.photo(photos[n]).replacements for n in range(4)] == [1, 1, 1, 1]
+    assert list(dt.tmp.rglob("*")) == [], "a temporary export (or a file beside it) was left behind"
+
+
+@needs_gui
+def test_gui_missing_tool_in_several_batches_removes_the_exports(dt, sandbox, make_jpeg, tmp_path):
+    set_prefs(dt, executable=str(tmp_path / "nowhere" / "flickr-replace"))
+    batches = [[(make_jpeg(f"DSC_02{n}{m}.jpg"), None) for m in range(n + 1)] for n in range(3)]
+
+    log = run_gui_batches(dt, batches)
+
+    assert log.count("Flickr: flickr-replace not found") == 3, log
+    assert sandbox.requests == []
+    assert list(dt.tmp.rglob("*")) == [], "the exports nobody sent were left in darktable's temporary folder"
 
 
 # The whole loop: upload what is not on Flickr yet, tag it, replace it next time -------------------
@@ -399,3 +461,36 @@ def test_gui_batch_is_one_run_and_its_summary_names_each_failed_image(dt, sandbo
     assert {r["fields"]["photo_id"] for r in replace_requests(sandbox)} == {pid, other, in_xmp, in_own}
     assert sandbox.photo(in_xmp).replacements == 1 and sandbox.photo(in_own).replacements == 1
     assert [p.name for p in dt.tmp.iterdir() if p.suffix in (".jpg", ".yaml", ".json")] == []
+
+
+@needs_gui
+def test_gui_upload_records_the_id_on_the_source_and_nothing_in_darktables_temp_folder(dt, sandbox, make_jpeg, tmp_path):
+    from pictures import export
+
+    set_prefs(dt, executable=str(dt.command), mode="async", upload_missing="TRUE")
+    unrelated = sandbox.add_photo(make_jpeg("unrelated.jpg").read_bytes(), filename="unrelated.jpg")
+    # what an older version left beside darktable's temporary export of the same name
+    stale = dt.tmp / "IMG_0200.jpg.flickr.yaml"
+    stale.write_text(f'photo_id: "{unrelated}"\n')
+    first = make_jpeg("IMG_0200.jpg", size=(96, 64), directory=tmp_path / "shoot-1")
+    second = make_jpeg("IMG_0201.jpg", size=(64, 96), directory=tmp_path / "shoot-1")
+    # another image that has the same file name, in another folder, not on Flickr
+    namesake = export(tmp_path / "shoot-2" / "IMG_0200.jpg", "rocket")
+
+    log = run_gui_batches(dt, [[(first, None), (second, None)], [(namesake, None)], [(first, None)]])
+
+    summaries = re.findall(r"Flickr: \d+ images: [^\n]*", log)
+    uploaded = dict(re.findall(r"Flickr: (\S+) uploaded photo (\d+)", summaries and log.split(summaries[0])[0]))
+    assert summaries[0] == "Flickr: 2 images: 0 replaced, 2 uploaded, 0 pending, 0 skipped, 0 failed", log
+    first_id = uploaded["IMG_0200.jpg"]
+    assert sandbox.photo(first_id).title == "IMG_0200" and unrelated not in uploaded.values()
+    # the namesake replaced nothing: it is a photo of its own, or refused as looking like one
+    assert summaries[1].startswith("Flickr: 1 images: 0 replaced"), log
+    assert summaries[2] == "Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed", log
+    assert f"Flickr: IMG_0200.jpg replaced photo {first_id} (id from darktable tag)" in log
+    assert sandbox.photo(unrelated).replacements == 0, "the stale id file in the temp folder was read"
+    assert sandbox.photo(first_id).replacements == 1
+    # each id is next to its source image (and in darktable's tag: the third batch replaced by it)
+    for source in (first, second):
+        assert Path(f"{source}.flickr.yaml").read_text() == f'photo_id: "{uploaded[source.name]}"\n'
+    assert list(dt.tmp.rglob("*")) == [stale] and stale.read_text() == f'photo_id: "{unrelated}"\n'

@@ -74,9 +74,9 @@ def test_exif_orientation_is_applied():
     exif[0x0112] = 6  # "rotate 90 CW to display"
     picture = picture_of(encode(stored, "JPEG", exif=exif.tobytes()))
     assert (picture.width, picture.height) == (512, 384)
-    assert compare(picture_of(encode(upright)), picture).similar
-    unrotated = picture_of(encode(stored))
-    assert not compare(picture_of(encode(upright)), unrotated).similar
+    assert not compare(picture_of(encode(upright)), picture).orientation_changed
+    unrotated = compare(picture_of(encode(upright)), picture_of(encode(stored)))  # the tag ignored: turned
+    assert unrotated.similar and unrotated.orientation_changed
 
 
 def test_aspect_change_is_reported_and_a_resize_is_not():
@@ -165,3 +165,21 @@ def test_calibration_quick_run_meets_its_margins():
     proc = subprocess.run([sys.executable, str(script), "--photos", "3"], capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "motorcycle_left / motorcycle_right" in proc.stdout and "target: both margins" in proc.stdout
+
+
+@pytest.mark.parametrize("edit, turn", [("rotation by 90°", "turned"), ("mirror", "mirrored"), ("straighten 3°", None)])
+def test_an_orientation_change_passes_and_is_flagged(edit, turn):
+    result = compare(digest("chelsea"), picture_of(encode(EDITS[edit](photo("chelsea")))))
+    assert result.similar and result.orientation_changed == (turn is not None)
+    if turn:
+        assert turn in result.turn and f"the orientation changed ({result.turn})" in result.describe()
+
+
+def test_a_picture_beyond_pillows_pixel_limit_is_compared(tmp_path):
+    wide = photo("coffee").resize((600, 400)).resize((24000, 16000), Image.Resampling.NEAREST)  # 384 MP
+    path = tmp_path / "panorama.jpg"
+    wide.save(path, "JPEG", quality=50)
+    del wide
+    picture = picture_of(path)
+    assert picture is not None and (picture.width, picture.height) == (24000, 16000)
+    assert compare(digest("coffee"), picture).similar

@@ -166,7 +166,7 @@ def test_history_lists_every_entry_newest_first_with_the_bytes_sent(sandbox, cli
     assert [e["sha256"] for e in entries] == [sha(path), sha(second), sha(path)]
     assert all(e["status"] == "replaced" and e["photo_id"] == pid for e in entries)
     assert set(entries[0]) == {"time", "path", "photo_id", "status", "sha256", "backup", "previous", "secret",
-                               "originalsecret", "command"}
+                               "originalsecret", "command", "original"}
     assert entries[0]["secret"] == sandbox.photo(pid).secret and entries[0]["time"].endswith("Z")
     assert Path(entries[2]["backup"]).read_bytes() == original
     assert [json.loads(x)["command"] for x in cli(["history", "--json", "--limit", "1"], cli_env).stdout.splitlines()] == ["undo"]

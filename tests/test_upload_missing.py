@@ -99,6 +99,52 @@ def test_a_file_uploaded_by_an_earlier_run_is_not_uploaded_again(sandbox, cli_en
     assert len(uploads(sandbox)) == 1
 
 
+def test_a_batch_of_temporary_exports_records_each_new_id_next_to_its_source(sandbox, cli_env, tmp_path):
+    """A host's batch names each export's source in EXPORT.flickr.json: the title is the source's
+    name and the id goes next to the source, never next to the export that is deleted afterwards."""
+    sources = [export(tmp_path / "library" / name, picture) for name, picture in
+               (("DSC_0301.jpg", "coffee"), ("DSC_0302.jpg", "rocket"))]
+    exports = []
+    for n, source in enumerate(sources):
+        temporary = export(tmp_path / "tmp" / f"export-{n}.jpg", ("coffee", "rocket")[n])
+        Path(f"{temporary}.flickr.json").write_text(json.dumps({"original": str(source)}))
+        exports.append(temporary)
+    ran = cli(["replace", "--upload-missing", "--json", *map(str, exports)], cli_env)
+    assert ran.returncode == 0, ran.stderr
+    results = ran.by_path()
+    for source, temporary in zip(sources, exports):
+        result = results[str(temporary)]
+        assert result["status"] == "uploaded"
+        assert sandbox.photo(result["photo_id"]).title == source.stem
+        assert Path(f"{source}.flickr.yaml").read_text() == f'photo_id: "{result["photo_id"]}"\n'
+    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == sorted(
+        [e.name for e in exports] + [f"{e.name}.flickr.json" for e in exports])  # no id file beside them
+
+
+def test_a_ticket_finished_after_the_export_is_gone_records_the_id_next_to_the_source(sandbox, cli_env, tmp_path):
+    """`flickr-replace tickets` finishes an upload after the host removed its temporary export: the
+    id goes next to the source the journal kept with the upload, and nowhere near the export."""
+    from flickr_replace_plugin.result import ReplaceResult
+    from flickr_replace_plugin.safety.journal import Journal
+    from flickr_replace_plugin.pipeline.origin import record_upload
+
+    state = tmp_path / "state"
+    source = export(tmp_path / "library" / "DSC_0400.jpg", "coffee")
+    gone = tmp_path / "tmp" / "DSC_0400.jpg"  # the host's export, removed after the run
+    journal = Journal(state)
+    entry = journal.begin(path=str(gone), photo_id=None, command="upload", original=str(source))
+    result = ReplaceResult(path=str(gone), photo_id="52000000001", journal_entry=entry)
+    record_upload(result, {}, state)
+    assert Path(f"{source}.flickr.yaml").read_text() == 'photo_id: "52000000001"\n' and result.warnings == []
+    assert not gone.parent.exists()
+
+    unnamed = ReplaceResult(path=str(gone), photo_id="52000000002",
+                            journal_entry=journal.begin(path=str(gone), photo_id=None, command="upload"))
+    record_upload(unnamed, {}, state)
+    assert not gone.parent.exists()  # no id file next to a vanished export
+    assert "recorded nowhere" in unnamed.warnings[0] and "52000000002" in unnamed.warnings[0]
+
+
 def test_dry_run_says_it_would_upload_a_file_with_no_id_and_sends_nothing(sandbox, cli_env, tmp_path):
     path = export(tmp_path / "IMG_0077.jpg", "coffee")
     ran = cli(["replace", "--upload-missing", "--dry-run", str(path)], cli_env)

@@ -25,9 +25,10 @@ MAX_READ = 4 * MAX_BLOCK  # metadata bytes read from one file, all blocks togeth
 MAX_FILL = 1 << 10  # JPEG fill bytes (0xFF) before a marker; a run of them is not an image
 
 IMAGE_DESCRIPTION, USER_COMMENT, XP_KEYWORDS = 270, 37510, 40094
-DATE_TIME_ORIGINAL = 36867
+DATE_TIME_ORIGINAL, SUBSEC_TIME_ORIGINAL = 36867, 37521
 EXIF_TEXT_TAGS = (IMAGE_DESCRIPTION, USER_COMMENT, XP_KEYWORDS)
-EXIF_TAGS = (*EXIF_TEXT_TAGS, DATE_TIME_ORIGINAL)  # what is read of EXIF: the text tags and the date taken
+# what is read of EXIF: the text tags and the date taken (with its fraction of a second)
+EXIF_TAGS = (*EXIF_TEXT_TAGS, DATE_TIME_ORIGINAL, SUBSEC_TIME_ORIGINAL)
 GPS_TAGS = (1, 2, 3, 4)  # GPSLatitudeRef, GPSLatitude, GPSLongitudeRef, GPSLongitude (in TiffTags.gps)
 _TIFF_XMP, _TIFF_IPTC = 700, 33723
 

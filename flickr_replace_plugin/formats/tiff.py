@@ -13,7 +13,7 @@ from typing import BinaryIO, Collection
 EXIF_IFD = 34665
 GPS_IFD = 34853
 # Tags that live in the EXIF sub-IFD rather than IFD0.
-_EXIF_IFD_TAGS = {37510, 36867}  # UserComment, DateTimeOriginal
+_EXIF_IFD_TAGS = {37510, 36867, 37521}  # UserComment, DateTimeOriginal, SubSecTimeOriginal
 # Magic numbers of classic TIFF and the TIFF-shaped raws (ORF "RO"/"RS", RW2 "U").
 _MAGICS = {42, 0x4F52, 0x5352, 0x55}
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}

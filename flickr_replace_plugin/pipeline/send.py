@@ -13,6 +13,7 @@ from ..tickets import unsaved
 from .context import FileRun, Outcome
 from .landed import replaced, uploaded
 from .local import fits
+from .origin import source_image
 
 if TYPE_CHECKING:
     from .services import Services
@@ -56,7 +57,8 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
     result.journal_entry = services.journal.begin(
         path=result.path, photo_id=result.photo_id, backup=result.backup,
         command="upload" if file.new else services.options.command,
-        previous=result.previous, sha256=file.expected_sha256, size=result.bytes)
+        previous=result.previous, sha256=file.expected_sha256, size=result.bytes,
+        original=source_image(result.path, services.options.metadata))
 
     def attempt() -> UploadAnswer:
         sent = versions.attempt()
@@ -107,7 +109,7 @@ def _uploader(file: FileRun, services: "Services") -> Callable[[Attempt], Upload
 def _new_photo_fields(file: FileRun, services: "Services") -> dict[str, str]:
     from ..link.upload import upload_fields
 
-    return upload_fields(file.path, services.config.privacy, services.options.metadata.get("original"))
+    return upload_fields(file.path, services.config.privacy, source_image(file.path, services.options.metadata))
 
 
 def _progress_for(path: str, size: int, services: "Services") -> Callable[..., None] | None:

@@ -37,16 +37,18 @@ CREATE TABLE IF NOT EXISTS entries (
     secret TEXT,
     originalsecret TEXT,
     bytes INTEGER,
-    finished TEXT
+    finished TEXT,
+    original TEXT
 );
 CREATE INDEX IF NOT EXISTS entries_photo ON entries (photo_id, id);
 """
 # Columns later versions added: a journal an earlier version wrote gets them on first use.
-ADDED_COLUMNS = {"ticket_id": "TEXT", "ticket": "TEXT", "claim": "TEXT"}
+# `original`: the source image a host exported the file from.
+ADDED_COLUMNS = {"ticket_id": "TEXT", "ticket": "TEXT", "claim": "TEXT", "original": "TEXT"}
 _ADDED_INDEXES = ("CREATE INDEX IF NOT EXISTS entries_ticket ON entries (ticket_id)",
                   "CREATE INDEX IF NOT EXISTS entries_waiting ON entries (id) WHERE ticket IS NOT NULL")
 FIELDS = ("time", "path", "photo_id", "status", "sha256", "backup", "previous", "secret", "originalsecret",
-          "command")
+          "command", "original")
 
 
 def utc_now() -> str:
@@ -104,11 +106,15 @@ class Journal:
             yield db
 
     def begin(self, *, path: str | None, photo_id: str | None, command: str, sha256: str | None = None,
-              backup: str | None = None, previous: dict[str, Any] | None = None, size: int | None = None) -> int:
-        """The entry written before an upload: committed, so a killed run still shows it in flight."""
+              backup: str | None = None, previous: dict[str, Any] | None = None, size: int | None = None,
+              original: str | None = None) -> int:
+        """The entry written before an upload: committed, so a killed run still shows it in flight.
+
+        :param original: the source image `path` was exported from (a host's temporary export), so
+            that `history SOURCE` finds it and a ticket finished later records a new id beside it."""
         with self._connect(write=True) as db:
             return add_entry(db, path=path, photo_id=photo_id, command=command, status=SENDING, sha256=sha256,
-                             backup=backup, previous=previous, size=size)
+                             backup=backup, previous=previous, size=size, original=original)
 
     def finish(self, entry: int, status: str, *, sha256: str | None = None, secret: str | None = None,
                originalsecret: str | None = None, photo_id: str | None = None) -> None:
@@ -132,6 +138,14 @@ class Journal:
             rows = db.execute(sql, args).fetchall()
         return [_entry(row) for row in rows]
 
+    def original_of(self, entry: int) -> str | None:
+        """The source image recorded with an entry (None when none was named)."""
+        if not self.path.exists():
+            return None
+        with self._connect(write=False) as db:
+            row = db.execute("SELECT original FROM entries WHERE id = ?", (entry,)).fetchone()
+        return row[0] if row else None
+
     def last_sent(self, photo_id: str) -> dict[str, Any] | None:
         """The newest entry whose bytes Flickr took for this photo (replace, upload or undo)."""
         return self._newest(photo_id, "status IN (%s)" % ", ".join("?" * len(SENT_STATUSES)), SENT_STATUSES)
@@ -153,13 +167,13 @@ class Journal:
 
 def add_entry(db: sqlite3.Connection, *, path: str | None, photo_id: str | None, command: str, status: str,
               sha256: str | None = None, backup: str | None = None, previous: dict[str, Any] | None = None,
-              size: int | None = None) -> int:
+              size: int | None = None, original: str | None = None) -> int:
     """Insert one entry in the caller's transaction; its id."""
     cursor = db.execute(
-        "INSERT INTO entries (time, path, photo_id, command, status, sha256, backup, previous, bytes)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO entries (time, path, photo_id, command, status, sha256, backup, previous, bytes, original)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (utc_now(), _absolute(path), photo_id, command, status, sha256, backup,
-         json.dumps(previous) if previous is not None else None, size))
+         json.dumps(previous) if previous is not None else None, size, _absolute(original)))
     return int(cursor.lastrowid)
 
 
@@ -192,16 +206,18 @@ def _absolute(path: str | None) -> str | None:
 
 
 def _filter(keys: list[str]) -> tuple[str, list[Any]]:
+    """A key is a photo id, the file sent, or the source image it was exported from."""
     if not keys:
         return "", []
     clauses, args = [], []
     for key in keys:
+        path = _absolute(key)
         if key.isdigit():  # a photo id, or a file named only with digits
-            clauses.append("photo_id = ? OR path = ?")
-            args += [key, _absolute(key)]
+            clauses.append("photo_id = ? OR path = ? OR original = ?")
+            args += [key, path, path]
         else:
-            clauses.append("path = ?")
-            args.append(_absolute(key))
+            clauses.append("path = ? OR original = ?")
+            args += [path, path]
     return " WHERE " + " OR ".join(f"({c})" for c in clauses), args
 
 

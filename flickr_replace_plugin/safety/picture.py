@@ -1,46 +1,53 @@
 """Is this file the same picture as the photo on Flickr? A small digest of each, and a distance.
 
 Why this design: the edits a photographer makes between two exports (exposure, colour, black
-and white, sharpening, noise reduction, a resize, a re-encode, a format change, a modest crop)
-change pixel values and the frame, but not where light and dark lie in the scene. So a picture
-is reduced to its luminance (colour and saturation drop out) on a small square grid of the whole
-frame, and two digests are compared by Pearson correlation, which is blind to brightness and
-contrast (mean and spread are normalised away per image and per window), on two bands at once:
-the luminance itself and its detail (luminance minus a blur of it), which tells apart scenes that
-share a broad layout (sky above, ground below; a stereo pair) but not their edges. The weaker of
-the two agreements counts: a same picture agrees in both. A crop is
-found by searching, per edge, how far one frame is cut relative to the other (up to
-`MAX_CROP`), so a crop of either picture, or crops of both from one original, line up before
-they are compared. A perceptual hash (DCT, gradient) was the alternative; it forgives tone but
-not a 5 % crop, which moves every coefficient, and it gives bits rather than a distance that a
-message can report. The threshold is calibrated on real photographs by
-benchmarks/picture_calibration.py (the table is in README.md).
+and white, sharpening, noise reduction, a resize, a re-encode, a format change, a crop, a few
+degrees of straightening, a quarter turn or a mirror, a border) change pixel values and the
+frame, but not where light and dark lie in the scene. So a picture is reduced to its luminance
+(colour and saturation drop out) at a small size, aspect kept, and the smaller picture is searched
+for inside the larger one (align.py: every orientation, scale down to half the area, a few angles,
+every position). At the best placement the two are compared by Pearson correlation, blind to
+brightness and contrast, on two bands at once: the luminance itself and its detail (luminance
+minus a blur of it), which tells apart scenes that share a broad layout (sky above, ground below;
+a stereo pair) but not their edges. The weaker of the two agreements counts: a same picture
+agrees in both. A perceptual hash (DCT, gradient) was the alternative; it forgives tone but not a
+crop, which moves every coefficient, and it gives bits rather than a distance that a message can
+report. The threshold is calibrated on real photographs by benchmarks/picture_calibration.py
+(the table is in README.md). Another shot of the same scene a split second apart (a burst) may
+look the same to any pixel measure: capture.py tells those apart by their capture times.
 
-Decoding is cheap by design: JPEG decodes at 1/2..1/8 scale through `Image.draft`, everything
-is reduced before any per-pixel work, and only the small grid is kept. Pillow (and pillow-heif
-for HEIC, when installed) is imported inside functions, never when this module is imported.
+Decoding is cheap by design (reduce.py): JPEG decodes at 1/2..1/8 scale through `Image.draft`,
+beyond Pillow's pixel limit too, and only the small digest is kept. Pillow, numpy (and
+pillow-heif for HEIC, when installed) are imported inside functions, never when this module is.
 """
 from __future__ import annotations
 
 import io
 import math
 import os
+import threading
 import warnings
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-GRID = 96  # the digest: GRID x GRID luminance samples of the whole frame
-SAMPLE = 64  # windows are compared at SAMPLE x SAMPLE
+from . import align
+
+DIGEST = 128  # the digest's long side, in pixels
+SAMPLE = 64  # the long side at which a placement is judged
 DRAFT = 256  # JPEG decodes at the smallest DCT scale that keeps at least this many pixels a side
 DETAIL_RADIUS = 3  # the blur whose difference is the detail band, in SAMPLE pixels
-MAX_CROP = 0.12  # how much of any edge a crop may take and still be the same picture
+LAYOUT_RADIUS = 16  # the blur of the broadest shading (a vignette, a graduated filter), in SAMPLE pixels
+LAYOUT_FLATTEN = 0.5  # how much of that shading the layout band leaves out (0 none, 1 all)
 THRESHOLD = 0.20  # distances below this are the same picture (calibrated; see module docstring)
+OUTLIERS = 0.03  # the share of the picture an edit may change locally (a watermark, a retouch)
+REFINED = 3  # coarse placements refined, best first
 ASPECT_TOLERANCE = 0.01  # a resize's rounding; beyond it the frame itself changed
 _ORIENTATION = 0x0112
-_STEPS = (0.02, 0.01, 0.005)
 # EXIF orientation -> the Pillow transpose that shows the picture upright (as ImageOps.exif_transpose)
 _TRANSPOSE = {2: 0, 3: 3, 4: 1, 5: 5, 6: 4, 7: 6, 8: 2}
+# Pillow transpose -> how the picture was turned, for the warning
+TURNS = {0: "mirrored", 1: "mirrored and turned 180°", 2: "turned 90°", 3: "turned 180°", 4: "turned 270°",
+         5: "mirrored and turned 90°", 6: "mirrored and turned 270°"}
 
 
 @dataclass(frozen=True)
@@ -49,27 +56,43 @@ class Picture:
 
     width: int  # of the full image as decoded (before reduction), as displayed
     height: int
-    grid: bytes  # GRID * GRID luminance samples, row by row
-    decoded: tuple[int, int]  # the size actually decoded (after JPEG draft): what memory held
+    grid: bytes  # the digest's luminance samples, row by row (`size` wide and high)
+    decoded: tuple[int, int]  # the largest size held in memory at once while decoding
+    size: tuple[int, int] = (0, 0)  # the digest's width and height
 
     @property
     def aspect(self) -> float:
         return self.width / self.height if self.height else 0.0
 
+    def image(self) -> Any:
+        from PIL import Image
+
+        return Image.frombytes("L", self.size, self.grid)
+
 
 @dataclass(frozen=True)
 class Comparison:
+    """The verdict: `similar` is what the check acts on; the rest is for the message and warnings."""
+
     distance: float
     threshold: float
     similar: bool
-    aspect_changed: bool  # aspect ratio differs by more than a resize's rounding (1 %)
+    aspect_changed: bool  # aspect ratio differs by more than a resize's rounding (1 %), after any turn
+    orientation_changed: bool = False  # one is the other turned by a quarter or more, or mirrored
+    turn: str = ""  # how, from TURNS ("turned 90°", "mirrored", ...); "" when not
+    angle: float = 0.0  # degrees of straightening found between the two (rounded)
 
     def describe(self) -> str:
         verdict = "same picture" if self.similar else "pictures differ"
         text = f"{verdict}: distance {self.distance:.2f} (same picture below {self.threshold:.2f})"
+        if self.similar and self.orientation_changed:
+            text += f"; the orientation changed ({self.turn})"
         if self.aspect_changed:
             text += "; the aspect ratio changed"
         return text
+
+
+Verdict = Comparison
 
 
 def picture_of(source: str | os.PathLike[str] | bytes | BinaryIO) -> Picture | None:
@@ -90,7 +113,7 @@ def picture_of(source: str | os.PathLike[str] | bytes | BinaryIO) -> Picture | N
             fp = os.fspath(source)
         with warnings.catch_warnings():  # Pillow's "corrupt EXIF" and the like: None already says it
             warnings.simplefilter("ignore")
-            with Image.open(fp) as image:
+            with _open_unlimited(fp) as image:
                 return _digest(image)
     except (OSError, ValueError, TypeError, SyntaxError, EOFError, MemoryError, Image.DecompressionBombError, ZeroDivisionError):
         return None
@@ -101,23 +124,41 @@ def picture_of(source: str | os.PathLike[str] | bytes | BinaryIO) -> Picture | N
 def _digest(image: Any) -> Picture:
     from PIL import Image
 
+    from .reduce import reduced
+
     full = image.size
     orientation = _orientation(image)
-    if image.format == "JPEG":
-        image.draft("L", (DRAFT, DRAFT))
-    decoded = image.size
+    grey, decoded = reduced(image, DIGEST * 2, _grey)
+    scale = DIGEST / max(grey.size)
+    size = (max(2, round(grey.width * scale)), max(2, round(grey.height * scale)))
+    digest = grey.resize(size, Image.Resampling.BOX)
+    if orientation in _TRANSPOSE:
+        digest = digest.transpose(_TRANSPOSE[orientation])
+    width, height = (full[1], full[0]) if orientation in (5, 6, 7, 8) else full
+    return Picture(width=width, height=height, grid=digest.tobytes(), decoded=decoded, size=digest.size)
+
+
+def _open_unlimited(fp: Any) -> Any:
+    """Image.open without Pillow's pixel limit: reduce.py decodes a picture beyond it reduced, or not
+    at all (`reduced` raises DecompressionBombError for one it could only decode whole)."""
+    from PIL import Image
+
+    with _LIMIT:
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            return Image.open(fp)
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
+
+
+_LIMIT = threading.Lock()
+
+
+def _grey(image: Any) -> Any:
+    """8-bit luminance of a decoded image of any mode."""
     if image.mode not in ("L", "RGB"):
         image = _flatten(image)
-    grey = image.convert("L")
-    # reduce() averages whole blocks cheaply; the final resize then filters what is left
-    factor = max(1, min(grey.size) // (GRID * 2))
-    if factor > 1:
-        grey = grey.reduce(factor)
-    grid = grey.resize((GRID, GRID), Image.Resampling.BOX)
-    if orientation in _TRANSPOSE:
-        grid = grid.transpose(_TRANSPOSE[orientation])
-    width, height = (full[1], full[0]) if orientation in (5, 6, 7, 8) else full
-    return Picture(width=width, height=height, grid=grid.tobytes(), decoded=decoded)
+    return image.convert("L")
 
 
 def _orientation(image: Any) -> int:
@@ -157,91 +198,99 @@ _heif_tried = False
 
 
 def compare(a: Picture, b: Picture) -> Comparison:
-    """How far apart two pictures are, after finding the crop that lines them up best."""
-    from PIL import Image
-
-    grids = [Image.frombytes("L", (GRID, GRID), p.grid) for p in (a, b)]
-    best = _search(lambda crop: _distance(grids, crop))
-    distance = round(max(0.0, best), 4)
-    aspect_changed = abs(a.aspect / b.aspect - 1.0) > ASPECT_TOLERANCE if a.aspect and b.aspect else False
-    return Comparison(distance, THRESHOLD, distance < THRESHOLD, aspect_changed)
-
-
-Crop = tuple[float, float, float, float]  # left, top, right, bottom: > 0 cuts a, < 0 cuts b
-
-
-def _search(cost: Callable[[Crop], float]) -> float:
-    """The smallest cost over crops: a coarse scan of each axis alone (a crop rarely mixes axes), then
-    coordinate descent from the best scans and from no crop, so a texture's repeats do not trap it."""
-    cache: dict[Crop, float] = {}
-
-    def value(crop: Sequence[float]) -> float:
-        key: Crop = tuple(round(max(-MAX_CROP, min(MAX_CROP, c)), 4) for c in crop)  # type: ignore[assignment]
-        if key not in cache:
-            cache[key] = cost(key)
-        return cache[key]
-
-    coarse = [i * MAX_CROP / 3 for i in range(-3, 4)]
-    horizontal = min(((lo, 0.0, hi, 0.0) for lo in coarse for hi in coarse), key=value)
-    vertical = min(((0.0, lo, 0.0, hi) for lo in coarse for hi in coarse), key=value)
-    both = (horizontal[0], vertical[1], horizontal[2], vertical[3])
-    return min(_descend(value, start) for start in {(0.0,) * 4, horizontal, vertical, both})
+    """How far apart two pictures are at the placement of one inside the other that fits best."""
+    distance, placement = _closest(a, b)
+    distance = round(max(0.0, distance), 4)
+    turned = placement.orientation in (2, 4, 5, 6)
+    theirs = 1 / b.aspect if turned and b.aspect else b.aspect
+    aspect_changed = abs(a.aspect / theirs - 1.0) > ASPECT_TOLERANCE if a.aspect and theirs else False
+    similar = distance < THRESHOLD
+    orientation = placement.orientation if similar else None
+    return Comparison(distance, THRESHOLD, similar, aspect_changed, orientation is not None, TURNS.get(orientation, "") if orientation is not None else "",
+                      round(placement.angle, 1))
 
 
-def _descend(value: Callable[[Sequence[float]], float], start: Sequence[float]) -> float:
-    crop, current = list(start), value(start)
-    for step in _STEPS:
-        improved = True
-        while improved:
-            improved = False
-            for edge in range(4):
-                for delta in (step, -step):
-                    trial = list(crop)
-                    trial[edge] += delta
-                    score = value(trial)
-                    if score < current - 1e-9:
-                        crop, current, improved = trial, score, True
-    return current
+def _closest(a: Picture, b: Picture) -> tuple[float, align.Placement]:
+    """The best placement of either picture inside the other: the coarse candidates judged as they
+    are, then refined best first until one is clearly the same picture."""
+    starts = []
+    for outer, inner in ((a, b), (b, a)):
+        judge = _Judge(outer.image(), inner.image())
+        starts += [(judge.distance(start), start, judge) for start in align.candidates(judge.outer, judge.inner)]
+    starts.sort(key=lambda found: found[0])
+    best = (2.0, align.Placement(None, 0.0, 1.0, 0.5, 0.5))
+    for _, start, judge in starts[:REFINED]:
+        best = min(best, align.refine(start, judge.distance, THRESHOLD / 4), key=lambda found: found[0])
+        if best[0] < THRESHOLD / 4:
+            break
+    return best
 
 
-def _distance(grids: Sequence[Any], crop: Crop) -> float:
-    """1 - the weaker correlation of the two windows' bands: both layout and edges must agree."""
-    left, top, right, bottom = crop
-    boxes = (
-        (max(left, 0), max(top, 0), 1 - max(right, 0), 1 - max(bottom, 0)),
-        (max(-left, 0), max(-top, 0), 1 - max(-right, 0), 1 - max(-bottom, 0)),
-    )
-    (luma_a, detail_a), (luma_b, detail_b) = (_bands(_window(grid, box)) for grid, box in zip(grids, boxes))
-    return 1.0 - min(_correlation(luma_a, luma_b), _correlation(detail_a, detail_b))
+class _Judge:
+    """The two-band distance of one placement of `inner` inside `outer` (both digests)."""
 
+    def __init__(self, outer: Any, inner: Any) -> None:
+        self.outer, self.inner = outer, inner
+        self._turned: dict[int | None, tuple[Any, Any]] = {}
+        self._rotated: dict[float, Any] = {}
 
-def _window(grid: Any, box: tuple[float, float, float, float]) -> Any:
-    from PIL import Image
+    def distance(self, p: align.Placement) -> float:
+        from PIL import Image
 
-    x0, y0, x1, y1 = (v * GRID for v in box)
-    return grid.resize((SAMPLE, SAMPLE), Image.Resampling.BILINEAR, box=(x0, y0, x1, y1))
+        size, ours = self._inner(p.orientation)
+        rotated = self._rotated.get(p.angle)
+        if rotated is None:
+            rotated = self._rotated.setdefault(p.angle, self.outer.rotate(p.angle, Image.Resampling.BILINEAR))
+        width = p.scale * self.outer.width
+        height = width * size[1] / size[0]
+        x0, y0 = p.x * self.outer.width - width / 2, p.y * self.outer.width - height / 2
+        if x0 < -1 or y0 < -1 or x0 + width > self.outer.width + 1 or y0 + height > self.outer.height + 1:
+            return 2.0  # not inside the frame
+        box = (max(0.0, x0), max(0.0, y0), min(x0 + width, self.outer.width), min(y0 + height, self.outer.height))
+        theirs = _bands(rotated.resize(size, Image.Resampling.BILINEAR, box=box))
+        return 1.0 - min(_agreement(o, t) for o, t in zip(ours, theirs))
+
+    def _inner(self, orientation: int | None) -> tuple[tuple[int, int], Any]:
+        if orientation not in self._turned:
+            from PIL import Image
+
+            turned = align.oriented(self.inner, orientation)
+            scale = SAMPLE / max(turned.size)
+            size = (max(8, round(turned.width * scale)), max(8, round(turned.height * scale)))
+            self._turned[orientation] = (size, _bands(turned.resize(size, Image.Resampling.BOX)))
+        return self._turned[orientation]
 
 
 def _bands(window: Any) -> tuple[Any, Any]:
-    """Luminance, and its detail (minus a blur) centred on 128: both 8-bit images, so C does the sums."""
-    from PIL import ImageChops, ImageFilter
+    """The window's broad layout and its fine detail (minus a blur), each with mean 0 and norm 1, so
+    that the sum of a product of two is their Pearson correlation. A flat band stays all zero (r 0)."""
+    import numpy as np
+    from PIL import ImageFilter
 
-    return window, ImageChops.subtract(window, window.filter(ImageFilter.GaussianBlur(DETAIL_RADIUS)), 1.0, 128)
+    luma = np.asarray(window, dtype=np.float32)
+    fine = np.asarray(window.filter(ImageFilter.GaussianBlur(DETAIL_RADIUS)), dtype=np.float32)
+    broad = np.asarray(window.filter(ImageFilter.GaussianBlur(LAYOUT_RADIUS)), dtype=np.float32)
+    return _unit(luma - broad * LAYOUT_FLATTEN), _unit(luma - fine)
 
 
-def _correlation(x: Any, y: Any) -> float:
-    """Pearson's r of two 8-bit images, from sums Pillow computes exactly (sum xy from sum (x - y)^2).
+def _agreement(ours: Any, theirs: Any) -> float:
+    """Pearson's r of two unit bands, over all but the OUTLIERS share of pixels where they disagree most:
+    a watermark, a retouched spot or a moved object changes a small area a lot, and should not
+    outweigh the rest of the picture."""
+    import numpy as np
 
-    A flat window has no structure to agree with (r 0); two flat windows agree (r 1).
-    """
-    from PIL import ImageChops, ImageStat
+    gap = np.abs(ours - theirs).ravel()
+    rank = min(gap.size - 1, int(gap.size * (1 - OUTLIERS)))
+    keep = gap <= np.partition(gap, rank)[rank]
+    x, y = ours.ravel()[keep], theirs.ravel()[keep]
+    x, y = x - x.mean(), y - y.mean()
+    norm = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum()) / norm if norm > 1e-12 else 0.0
 
-    sx, sy, sd = (ImageStat.Stat(im) for im in (x, y, ImageChops.difference(x, y)))
-    n = SAMPLE * SAMPLE
-    vx = sx.sum2[0] - sx.sum[0] ** 2 / n
-    vy = sy.sum2[0] - sy.sum[0] ** 2 / n
-    flat = 1e-6 * n
-    if vx < flat or vy < flat:
-        return 1.0 if vx < flat and vy < flat else 0.0
-    sxy = (sx.sum2[0] + sy.sum2[0] - sd.sum2[0]) / 2
-    return (sxy - sx.sum[0] * sy.sum[0] / n) / math.sqrt(vx * vy)
+
+def _unit(band: Any) -> Any:
+    import numpy as np
+
+    band = band - band.mean()
+    norm = float(np.sqrt((band * band).sum()))
+    return band / norm if norm > 1e-3 * band.size ** 0.5 else band * 0.0

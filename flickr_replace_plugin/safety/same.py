@@ -34,6 +34,9 @@ def same_picture(path: str, file: BinaryIO, info: PhotoInfo, base_url: str | Non
                         "so the pictures were not compared")
         return None
     verdict = compare(ours, theirs)
+    if getattr(verdict, "orientation_changed", False):
+        warnings.append(f"the picture is {verdict.turn} relative to photo {info.photo_id} on Flickr: "
+                        "check the orientation; Flickr notes and people tags on the photo may move")
     if verdict.aspect_changed:
         warnings.append(f"the aspect ratio changed ({theirs.width}x{theirs.height} on Flickr, {ours.width}x"
                         f"{ours.height} here): Flickr notes and people tags on the photo may move")

@@ -12,10 +12,11 @@
 
   Which photo: the exported temporary file carries no Flickr id of its own, so the id is taken
   from the source image in darktable -- a tag `flickr:photo_id=N` or `flickr:id=N` (also written
-  as the hierarchy flickr|photo_id|N) -- and passed as --photo-id. Without such a tag the source
-  file's path is passed as --original, and flickr-replace looks there: its sidecars
-  (NAME.EXT.xmp, NAME.xmp, NAME.EXT.flickr.yaml/.json), its embedded metadata and a Flickr
-  download or account-export file name.
+  as the hierarchy flickr|photo_id|N) -- and passed as --photo-id. The source file's path is
+  passed as --original: without a tag flickr-replace looks there (its sidecars NAME.EXT.xmp,
+  NAME.xmp, NAME.EXT.flickr.yaml/.json, its embedded metadata and a Flickr download or
+  account-export file name), an uploaded image's id is recorded there, and `flickr-replace
+  history SOURCE` lists its exports. Nothing is read from or left in darktable's temporary folder.
 
   ADDITIONAL SOFTWARE NEEDED FOR THIS SCRIPT
   * flickr-replace (installed with pip), authorised once with `flickr-replace auth`
@@ -290,6 +291,26 @@ local function write_sidecar(path, text)
   return path
 end
 
+-- What a run may leave beside an export: the note written for it, and an id file an older
+-- flickr-replace wrote there. All of it goes with the export.
+local BESIDE_EXPORT = { ".flickr.json", ".flickr.yaml" }
+
+local function remove_export(file)
+  os.remove(file)
+  for _i, suffix in ipairs(BESIDE_EXPORT) do os.remove(file .. suffix) end
+end
+
+-- A new empty folder inside `near`, made with mktemp (no other program writes into it); nil when
+-- it cannot be made.
+local function new_private_folder(near)
+  local pipe = io.popen("mktemp -d " .. sh_quote(near .. "/flickr-replace.XXXXXX") .. " 2>/dev/null", "r")
+  if not pipe then return nil end
+  local folder = pipe:read("l")
+  pipe:close()
+  if folder == nil or folder == "" then return nil end
+  return folder
+end
+
 -- Runs flickr-replace with every argument quoted; stderr goes to a private temp file so that its
 -- message can be shown when there is no JSON result (a configuration error, exit 2).
 local function run_flickr_replace(executable, args)
@@ -368,11 +389,13 @@ local function prepare(image, exported)
 end
 
 -- Runs flickr-replace once for every entry not yet decided, and reads each file's JSON result
--- back. In a batch of several, each file's photo id travels in a NAME.EXT.flickr.yaml next to
--- the temporary export (the tool reads it as it reads any sidecar), and an untagged image's
--- source path in a NAME.EXT.flickr.json `original` (read as that file's --original, so the ids
--- in the source's own sidecars are found); a single image gets --photo-id or --original.
-local function run_batch(executable, entries, keep_exports)
+-- back. A single image gets --original (its source image) and, when tagged, --photo-id. In a
+-- batch of several, each export gets a note NAME.EXT.flickr.json beside it naming its source
+-- image as `original` (read as that file's --original: the ids in the source's own sidecars are
+-- found, a new photo's id is recorded next to the source, the journal names the source) and,
+-- when tagged, its `photo_id`. In the GUI the exports and notes are in a folder of this batch's
+-- own, so nothing an earlier export left in darktable's temporary folder is read.
+local function run_batch(executable, entries)
   local args = { "replace", "--json", "--" .. upload_mode() }
   if upload_missing() then args[#args + 1] = "--upload-missing" end
   local todo, sidecars = {}, {}
@@ -381,15 +404,13 @@ local function run_batch(executable, entries, keep_exports)
   end
   if #todo == 0 then return end
   for _i, entry in ipairs(todo) do
-    if entry.photo_id and #todo == 1 then
-      args[#args + 1] = "--photo-id=" .. entry.photo_id
-    elseif entry.photo_id then
-      sidecars[#sidecars + 1] = write_sidecar(entry.file .. ".flickr.yaml", 'photo_id: "' .. entry.photo_id .. '"\n')
-    elseif #todo == 1 then
+    if #todo == 1 then
       args[#args + 1] = "--original=" .. source_path(entry.image)
+      if entry.photo_id then args[#args + 1] = "--photo-id=" .. entry.photo_id end
     else
-      local original = entry.image.path .. "/" .. entry.image.filename
-      sidecars[#sidecars + 1] = write_sidecar(entry.file .. ".flickr.json", '{"original": ' .. json_string(original) .. '}\n')
+      local note = '{"original": ' .. json_string(entry.image.path .. "/" .. entry.image.filename)
+      if entry.photo_id then note = note .. ', "photo_id": ' .. json_string(entry.photo_id) end
+      sidecars[#sidecars + 1] = write_sidecar(entry.file .. ".flickr.json", note .. "}\n")
     end
   end
   for _i, entry in ipairs(todo) do args[#args + 1] = entry.file end
@@ -407,7 +428,6 @@ local function run_batch(executable, entries, keep_exports)
     entry.result = by_path[entry.file] or { status = "failed", error = { message = string.format(
       _("flickr-replace exited with %d: %s"), code, last_line(err) or _("no output")) } }
     remember_upload(entry)
-    if not keep_exports then os.remove(entry.file) end
   end
 end
 
@@ -438,21 +458,65 @@ local function supported(storage, format)
   return SUPPORTED_EXTENSIONS[string.lower(format.extension or "")] == true
 end
 
+-- Returns nothing, so darktable exports the images it chose. A table returned here (even the
+-- `images` it passed in) becomes the export job's image list, which darktable 4.2 frees twice:
+-- darktable crashed ("double free or corruption") after an export or two.
 local function initialize(storage, format, images, high_quality, extra_data)
   extra_data.executable = find_executable()
-  extra_data.entries = {}
+  extra_data.entries, extra_data.names, extra_data.folders = {}, {}, {}
   if not extra_data.executable then
-    -- Printed in finalize: darktable's own "nothing to export" would overwrite a message here.
+    -- Printed in finalize: a message here would be overwritten by darktable's export messages.
     extra_data.error = NOT_FOUND
-    return {}
   end
-  return images
+end
+
+-- darktable exports each image to NAME.EXT in its temporary folder, where an earlier export may
+-- have left files beside that name; the export moves into this batch's own folder (a subfolder
+-- per repeated name, as two sources may share a file name). Returns the new path, or nil.
+local function set_aside(extra_data, exported)
+  local near, name = exported:match("^(.*)/([^/]+)$")
+  if not near then return nil end
+  extra_data.folder = extra_data.folder or new_private_folder(near)
+  if not extra_data.folder then return nil end
+  local seen = (extra_data.names[name] or 0) + 1
+  extra_data.names[name] = seen
+  local folder = extra_data.folder
+  if seen > 1 then
+    folder = folder .. "/" .. seen
+    if not os.execute("mkdir " .. sh_quote(folder)) then return nil end
+    extra_data.folders[#extra_data.folders + 1] = folder
+  end
+  local moved = folder .. "/" .. name
+  if not os.rename(exported, moved) then return nil end
+  return moved
 end
 
 -- Each exported file is only collected here: the whole batch goes to flickr-replace in finalize.
+-- An export that will not be sent is removed at once: nothing else removes it.
 local function store(storage, image, format, filename, number, total, high_quality, extra_data)
-  if extra_data.error then return end
-  extra_data.entries[#extra_data.entries + 1] = prepare(image, filename)
+  if extra_data.error then
+    os.remove(filename)
+    return
+  end
+  local moved = set_aside(extra_data, filename)
+  if not moved then
+    os.remove(filename)
+    extra_data.entries[#extra_data.entries + 1] = { image = image, name = image.filename, result = {
+      status = "failed", error = { message = _("its export could not be set aside in darktable's temporary "
+        .. "folder: check that the folder is writable and has free space") } } }
+    return
+  end
+  extra_data.entries[#extra_data.entries + 1] = prepare(image, moved)
+end
+
+-- The exports live in darktable's temporary folder only to be sent: they, what was written
+-- beside them, and the batch's folders go.
+local function remove_batch_files(extra_data)
+  for _i, entry in ipairs(extra_data.entries) do
+    if entry.file then remove_export(entry.file) end
+  end
+  for i = #extra_data.folders, 1, -1 do os.remove(extra_data.folders[i]) end
+  if extra_data.folder then os.remove(extra_data.folder) end
 end
 
 local function finalize(storage, image_table, extra_data)
@@ -461,8 +525,9 @@ local function finalize(storage, image_table, extra_data)
     return
   end
   dt.print(string.format(_("Flickr: sending %d images"), #extra_data.entries))
-  -- The exports live in darktable's temp dir only to be sent; nothing else will remove them.
-  run_batch(extra_data.executable, extra_data.entries, false)
+  local ok, err = pcall(run_batch, extra_data.executable, extra_data.entries)
+  remove_batch_files(extra_data)
+  if not ok then error(err, 0) end
   for _i, entry in ipairs(extra_data.entries) do dt.print_log(describe(entry)) end
   report(summary(extra_data.entries))
 end
@@ -483,7 +548,7 @@ local function on_intermediate_export(event, image, filename, format, storage)
     return
   end
   local entries = { prepare(image, filename) }
-  run_batch(executable, entries, true)
+  run_batch(executable, entries)
   report(describe(entries[1]))
   if entries[1].result.status == "failed" then report(summary(entries)) end
 end
