@@ -151,3 +151,19 @@ def test_a_tag_naming_the_id_with_leading_zeros_agrees_with_a_sidecar_naming_it_
     result = replace(str(path), config=config, async_=False, force=True)
     assert (result.status.value, result.photo_id) == ("replaced", pid), result.error
     assert sandbox.photo_bytes(pid) == path.read_bytes()
+
+
+def test_history_of_a_source_image_lists_the_replace_of_its_export(sandbox, cli_env, make_jpeg, tmp_path):
+    import json
+
+    from clirun import cli
+
+    pid = sandbox.add_photo(make_jpeg("first.jpg").read_bytes())
+    source = tmp_path / "library" / "DSC_0105.NEF"
+    source.parent.mkdir()
+    source.write_bytes(b"raw")
+    export = make_jpeg("tmp/DSC_0105.jpg")
+    assert cli(["replace", str(export), "--photo-id", pid, "--original", str(source)], cli_env).returncode == 0
+    found = [json.loads(line) for line in cli(["history", str(source), "--json"], cli_env).stdout.splitlines()]
+    assert [(e["path"], e["photo_id"], e["status"], e["original"]) for e in found] == \
+        [(str(export), pid, "replaced", str(source))]
