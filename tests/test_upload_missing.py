@@ -143,3 +143,13 @@ def test_a_ticket_finished_after_the_export_is_gone_records_the_id_next_to_the_s
     record_upload(unnamed, {}, state)
     assert not gone.parent.exists()  # no id file next to a vanished export
     assert "recorded nowhere" in unnamed.warnings[0] and "52000000002" in unnamed.warnings[0]
+
+
+def test_dry_run_says_it_would_upload_a_file_with_no_id_and_sends_nothing(sandbox, cli_env, tmp_path):
+    path = export(tmp_path / "IMG_0077.jpg", "coffee")
+    ran = cli(["replace", "--upload-missing", "--dry-run", str(path)], cli_env)
+    assert ran.returncode == 0 and ran.stdout == f"would upload: {path} as a new photo\n", ran.stdout
+    as_json = cli(["replace", "--upload-missing", "--dry-run", "--json", str(path)], cli_env)
+    [result] = as_json.results()
+    assert (result["status"], result["photo_id"], result["error"]) == ("dry-run", None, None)
+    assert uploads(sandbox) == [] and not Path(f"{path}.flickr.yaml").exists()

@@ -134,11 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _photo_id(text: str) -> str:
-    from ..photoid.patterns import is_photo_id
+    from ..photoid.patterns import is_photo_id, leading_zeros
 
     if not is_photo_id(text.strip()):
         raise argparse.ArgumentTypeError(
             f"not a Flickr photo id (digits only, as in flickr.com/photos/USER/ID): {text!r}")
+    padded = leading_zeros(text.strip())
+    if padded:
+        raise argparse.ArgumentTypeError(f"not a Flickr photo id: {padded}")
     return text.strip()
 
 

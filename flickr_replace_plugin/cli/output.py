@@ -58,6 +58,8 @@ def human_line(result: ReplaceResult) -> str:
     target = f" -> photo {result.photo_id}" if result.photo_id else ""
     via = f" (id from {result.source})" if result.source else ""
     line = f"{_SYMBOL[result.status]}: {result.path}{target}{via}{kept_words(result)}"
+    if result.status is Status.DRY_RUN and result.photo_id is None:  # --upload-missing: no photo to replace
+        line = f"would upload: {result.path} as a new photo"
     if result.ticket_id and result.status is Status.PENDING:
         line += f", ticket {result.ticket_id} " + ("(not saved, so `flickr-replace tickets` cannot finish it: "
                                                    "check the photo on flickr.com later)" if result.ticket_unsaved

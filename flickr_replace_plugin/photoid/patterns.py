@@ -34,6 +34,23 @@ def is_photo_id(value: str) -> bool:
     return PHOTO_ID.fullmatch(value) is not None
 
 
+def canonical_photo_id(photo_id: str) -> str:
+    """The id as Flickr reads it, a number: `0105` names photo 105 (anything not digits is left)."""
+    return (photo_id.lstrip("0") or "0") if is_photo_id(photo_id) else photo_id
+
+
+def leading_zeros(photo_id: str) -> str | None:
+    """Why an id given by the caller is refused when it has leading zeros; None when it has none.
+
+    No Flickr id has them and Flickr would answer for the number, but a padded id is more likely
+    a counter or a typo than that photo, so the caller is asked to say which photo it means."""
+    canonical = canonical_photo_id(photo_id)
+    if canonical == photo_id:
+        return None
+    return (f"{photo_id!r} has leading zeros, which no Flickr photo id has: give the id without leading zeros "
+            f"({canonical}) if that is the photo you mean")
+
+
 def base58_decode(text: str) -> int:
     number = 0
     for ch in text:
@@ -65,7 +82,7 @@ def ids_in(value: str, kind: Kind, cut: bool = False) -> list[str]:
         end = len(value) if cut else len(value) + 1
         found = [m.group(2) for m in _PAGE_URL.finditer(value) if m.group(1).lower() not in _NOT_USERS and m.end() < end]
         found += [str(base58_decode(m.group(1))) for m in _SHORT_URL.finditer(value) if m.end() < end]
-    return [photo_id for photo_id in found if is_photo_id(photo_id)]
+    return [canonical_photo_id(photo_id) for photo_id in found if is_photo_id(photo_id)]
 
 
 def ids_in_all(values: Iterable[str], kind: Kind) -> list[str]:

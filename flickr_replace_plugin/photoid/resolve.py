@@ -9,10 +9,10 @@ import os
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
-from .candidates import Candidate, Resolution, source_rank
+from .candidates import CALLER_SOURCES, Candidate, Resolution, source_rank
 from ..errors import PluginError
 from ..result import ResultError
-from .patterns import is_photo_id
+from .patterns import canonical_photo_id, is_photo_id, leading_zeros
 from ..formats.scope import resolution_scope
 from .record import record_photo_id
 
@@ -114,6 +114,11 @@ def _decide(path: str, candidates: list[Candidate], notes: list[str],
     bad = [c for c in ranked if not is_photo_id(c.photo_id)]
     if bad:
         return refuse(f"not a Flickr photo id (digits only) for {path}: {_listing(bad)}", "no_photo_id")
+    padded = [why for c in ranked if c.source in CALLER_SOURCES and (why := leading_zeros(c.photo_id))]
+    if padded:
+        return refuse(f"not a Flickr photo id for {path}: {padded[0]}", "no_photo_id")
+    # the file's own sources, as Flickr reads them: a tag naming 0105 and a sidecar naming 105 agree
+    ranked = [Candidate(canonical_photo_id(c.photo_id), c.source, c.detail) for c in ranked]
     ids = list(dict.fromkeys(c.photo_id for c in ranked))
     if not ids:
         if checked is None and not os.path.lexists(path):  # says more than "no photo id found"

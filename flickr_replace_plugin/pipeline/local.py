@@ -3,6 +3,7 @@ caller's id against the file's own, and the duplicate guard."""
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING
 
 from ..photoid.candidates import CALLER_SOURCES
@@ -27,9 +28,15 @@ def local_checks(file: FileRun, services: "Services") -> Outcome:
     resolution = file.resolution
     if resolution is not None and resolution.error is not None and not _uploads_missing(file, services):
         return resolution.error
+    log.info("%s: local checks passed (%s, %d bytes)", file.path, file.file.kind, file.file.size)
+    return fits(file, services)
+
+
+def fits(file: FileRun, services: "Services") -> Outcome:
+    """The open file's size now within the account's limit; asked again just before sending, since
+    a `before_replace` plugin may have rewritten the file in place since it was opened."""
     result = file.result
-    result.bytes = file.file.size
-    log.info("%s: local checks passed (%s, %d bytes)", file.path, file.file.kind, result.bytes)
+    result.bytes = os.fstat(file.file.file.fileno()).st_size
     limit, limit_error = (None, None) if services.options.dry_run else services.size_limit()
     return check_size(file.path, result.bytes, limit) or limit_error
 

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Callable
 
 from ..flickr.responses import FlickrFailure, UploadAnswer
 from ..result import Origin, ResultError, Status
-from ..safety.restore import changed_verdict
+from ..safety.restore import PutBack, changed_verdict
 from ..link.earlier import SLACK_S
 from ..safety.versions import Attempt, Versions, file_sha256
 from ..tickets import unsaved
 from .context import FileRun, Outcome
 from .earlier import SEARCH_DELAYS_ASYNC, ambiguous, search
 from .landed import replaced, uploaded
+from .local import fits
 from .origin import source_image
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ log = logging.getLogger("flickr_replace.core")
 
 def send(file: FileRun, services: "Services") -> Outcome:
     result = file.result
+    too_big = fits(file, services)  # the size of what goes out, whatever the plugins did to it
+    if too_big is not None:
+        return too_big
     if services.options.dry_run:
         result.status = Status.DRY_RUN
         return result
@@ -78,9 +82,9 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
             answer = None
         why = versions.changed()
         if why is not None:
-            taken = answer is not None or sent.whole
-            raise FlickrFailure(changed_verdict(result, why, taken, services.journal, services.send_file))
-        result.sha256 = sent.sha256
+            put = PutBack(services.journal, services.send_file, services.retry)
+            raise FlickrFailure(changed_verdict(result, why, sent, answer is not None, put))
+        result.sha256, result.bytes = sent.sha256, sent.read  # exactly what Flickr received
         return answer  # type: ignore[return-value]  # None only when the file changed (raised above)
 
     return services.retry(attempt)

@@ -104,8 +104,8 @@ class Services:
         return self.client().download(url, into, max_bytes)
 
     def send_file(self, path: str, fields: dict[str, str], content_type: str, watch: Attempt) -> UploadAnswer:
-        """A replace of the whole file at `path`, retried (putting a backup back)."""
-        return self.retry(lambda: self.client().upload_file(path, fields, content_type=content_type, watch=watch))
+        """One replace request of the whole file at `path` (putting a backup back; the caller retries)."""
+        return self.client().upload_file(path, fields, content_type=content_type, watch=watch)
 
     def close(self) -> None:
         self.store.release()

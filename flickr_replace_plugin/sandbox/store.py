@@ -134,6 +134,9 @@ class Store:
 
     # -- photos ------------------------------------------------------------------------------------
     def photo(self, photo_id: str | None) -> Photo | None:
+        """The photo a request names: Flickr reads a photo id as a number, so `0105` is photo 105."""
+        if photo_id and photo_id.isascii() and photo_id.isdigit():
+            photo_id = photo_id.lstrip("0") or "0"
         with self._lock:
             photo = self.photos.get(photo_id or "")
             return dataclasses.replace(photo) if photo else None
