@@ -1,13 +1,15 @@
 """What one file's run has found so far, handed from stage to stage."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Union
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from ..preflight import Checked, open_checked
 from ..result import ReplaceResult, ResultError
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from ..photoid.candidates import Resolution
     from ..safety.targets import PhotoInfo
     from .services import Services
@@ -26,6 +28,7 @@ class FileRun:
     resolution: "Resolution | None" = None
     info: "PhotoInfo | None" = None  # getInfo's answer for the photo to overwrite (target check)
     expected_sha256: str | None = None  # taken before sending, when skip-unchanged needed it
+    ahead: dict[str, "Future[Any]"] = field(default_factory=dict)  # answers asked early (pipeline/ahead.py)
 
     @classmethod
     def open(cls, path: str) -> "FileRun":
@@ -47,6 +50,9 @@ class FileRun:
         return self.checked
 
     def close(self) -> None:
+        for started in self.ahead.values():  # a worker may still read the file: it ends first
+            if not started.cancel():
+                started.exception()
         if isinstance(self.checked, Checked):
             self.checked.close()
 

@@ -10,6 +10,7 @@ from ..photoid.resolve import resolve_photo_id
 from ..preflight import check_size
 from ..result import ResultError, Status
 from ..safety.caller import CALLER_KEYS, caller_disagrees
+from .ahead import ask_ahead
 from .context import FileRun, Outcome
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ def local_checks(file: FileRun, services: "Services") -> Outcome:
     result = file.result
     result.bytes = file.file.size
     log.info("%s: local checks passed (%s, %d bytes)", file.path, file.file.kind, result.bytes)
+    ask_ahead(file, services)
     limit, limit_error = (None, None) if services.options.dry_run else services.size_limit()
     return check_size(file.path, result.bytes, limit) or limit_error
 

@@ -5,32 +5,34 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, BinaryIO
 
-from ..flickr.responses import FlickrFailure
 from ..result import ResultError, Status
 from ..safety.backup import BackupFailed, save_backup
-from ..safety.same import same_picture
+from ..safety.same import our_picture, same_picture
 from ..safety.targets import PhotoInfo, check_target
 from ..safety.versions import file_sha256
+from .ahead import info_for
 from .context import FileRun, Outcome
 
 if TYPE_CHECKING:
     from .services import Services
 
+DIGEST = "digest"  # the file's picture digest, made on a worker while Flickr answers
+
 
 def target_check(file: FileRun, services: "Services") -> Outcome:
-    """The photo exists, is the user's and is a photo; its getInfo feeds every stage after."""
+    """The photo exists, is the user's and is a photo; its getInfo feeds every stage after. The
+    user, getInfo and the file's own digest (for the picture check) are on their way together."""
     if file.new or not (services.verify or services.backup):
         return None
+    if services.verify:
+        file.ahead[DIGEST] = services.ahead(lambda: our_picture(file.file.file))
     nsid = None
     if services.verify:
         nsid, error = services.user()
         if error is not None:
             return error
     pid = file.result.photo_id or ""
-    try:
-        info: PhotoInfo | ResultError = PhotoInfo(pid, services.retry(lambda: services.client().photo_info(pid)))
-    except FlickrFailure as exc:
-        info = exc.error
+    info = info_for(file, services)
     refused = check_target(pid, info, nsid)
     if refused is None and isinstance(info, PhotoInfo):
         file.info, file.result.previous = info, info.previous
@@ -39,9 +41,10 @@ def target_check(file: FileRun, services: "Services") -> Outcome:
 
 def picture_check(file: FileRun, services: "Services") -> Outcome:
     """The file's picture against the photo's current image (check 3)."""
-    if file.info is None or not services.verify:
+    digest = file.ahead.pop(DIGEST, None)
+    if file.info is None or not services.verify or digest is None:
         return None
-    return same_picture(file.path, file.file.file, file.info, services.config.base_url, services.download,
+    return same_picture(file.path, digest.result, file.info, services.config.base_url, services.download,
                         file.result.warnings, force=services.options.force)
 
 
