@@ -3,6 +3,7 @@ look like this file (picture check), does it hold these bytes already (unchanged
 A new photo (--upload-missing) overwrites nothing: these stages pass it by."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..result import ResultError, Status
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from .services import Services
 
 DIGEST = "digest"  # the file's picture digest, made on a worker while Flickr answers
+BACKUP = "backup"  # the backup's download, begun beside the picture check
 
 
 def target_check(file: FileRun, services: "Services") -> Outcome:
@@ -41,6 +43,7 @@ def target_check(file: FileRun, services: "Services") -> Outcome:
 
 def picture_check(file: FileRun, services: "Services") -> Outcome:
     """The file's picture against the photo's current image (check 3)."""
+    _backup_ahead(file, services)
     digest = file.ahead.pop(DIGEST, None)
     if file.info is None or not services.verify or digest is None:
         return None
@@ -69,12 +72,30 @@ def backup(file: FileRun, services: "Services") -> Outcome:
     """The photo's current original, saved whole before anything is sent (not on a dry run)."""
     if services.options.dry_run or not services.backup or file.info is None:
         return None
+    started = file.ahead.pop(BACKUP, None)  # begun beside the picture check
     try:
-        file.result.backup = str(save_backup(file.info, services.config.backup_path, services.config.base_url,
-                                             lambda url, into: _download_whole(services, url, into)))
+        file.result.backup = str(started.result() if started is not None else _save_backup(file.info, services))
     except BackupFailed as exc:
         return exc.error
     return None
+
+
+def _backup_ahead(file: FileRun, services: "Services") -> None:
+    """The backup's download begun now, beside the picture check's small image, when the backup
+    stage will want it: a file sent last with these very bytes (skipped as unchanged) is left be."""
+    info = file.info
+    if info is None or services.options.dry_run or not services.backup:
+        return
+    if not services.options.force:
+        last = services.journal.last_sent(file.result.photo_id or "")
+        if last and last.get("bytes") == file.result.bytes:
+            return
+    file.ahead[BACKUP] = services.ahead(lambda: _save_backup(info, services))
+
+
+def _save_backup(info: PhotoInfo, services: "Services") -> Path:
+    return save_backup(info, services.config.backup_path, services.config.base_url,
+                       lambda url, into: _download_whole(services, url, into))
 
 
 def _download_whole(services: "Services", url: str, into: BinaryIO) -> int:
