@@ -15,6 +15,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 @pytest.mark.parametrize("args", [
     ["startup.py", "--runs", "5", "--no-timing-gate"],
     ["upload.py", "--size", "8M", "--huge", "64M", "--repeat", "1", "--no-timing-gate"],
+    ["single.py", "--rounds", "1", "--no-timing-gate"],
     ["batch.py", "--files", "40", "--jobs", "8", "--no-timing-gate"],
     ["resolve.py", "--files", "400", "--repeat", "1"],
     ["exif_reader.py", "--files", "100", "--repeat", "2", "--no-timing-gate"],

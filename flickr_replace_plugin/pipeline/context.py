@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from ..preflight import Checked, open_checked
 from ..result import ReplaceResult, ResultError
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from ..photoid.candidates import Resolution
     from ..safety.targets import PhotoInfo
     from .services import Services
@@ -28,6 +30,7 @@ class FileRun:
     expected_sha256: str | None = None  # taken before sending (skip-unchanged, a new photo's journal entry)
     on_close: list[Callable[[], None]] = field(default_factory=list)  # told when the file's stages are over
     backup_record: tuple[int, str] | None = None  # the backup's size and sha256 as saved, for the journal
+    ahead: dict[str, "Future[Any]"] = field(default_factory=dict)  # answers asked early (pipeline/ahead.py)
 
     @classmethod
     def open(cls, path: str) -> "FileRun":
@@ -49,6 +52,9 @@ class FileRun:
         return self.checked
 
     def close(self) -> None:
+        for started in self.ahead.values():  # a worker may still read the file: it ends first
+            if not started.cancel():
+                started.exception()
         try:
             if isinstance(self.checked, Checked):
                 self.checked.close()

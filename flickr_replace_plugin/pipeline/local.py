@@ -11,6 +11,7 @@ from ..photoid.resolve import resolve_photo_id
 from ..preflight import check_size
 from ..result import ResultError, Status
 from ..safety.caller import CALLER_KEYS, caller_disagrees
+from .ahead import ask_ahead
 from .context import FileRun, Outcome
 from .earlier import earlier_upload
 
@@ -29,6 +30,7 @@ def local_checks(file: FileRun, services: "Services") -> Outcome:
     if resolution is not None and resolution.error is not None and not _uploads_missing(file, services):
         return resolution.error
     log.info("%s: local checks passed (%s, %d bytes)", file.path, file.file.kind, file.file.size)
+    ask_ahead(file, services)
     return fits(file, services)
 
 

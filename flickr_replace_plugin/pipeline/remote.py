@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, BinaryIO
 
-from ..flickr.responses import FlickrFailure
 from ..result import ResultError, Status
-from ..safety.backup import BackupFailed, save_backup
-from ..safety.same import same_picture
+from ..safety.backup import BackupFailed, Saved, save_backup
+from ..safety.same import our_picture, same_picture
 from ..safety.targets import PhotoInfo, check_target
 from ..safety.versions import file_sha256
+from .ahead import info_for
 from .context import FileRun, Outcome
 
 UNDO = "undo"  # the journal's command of an undo (RunOptions.command)
@@ -23,21 +23,24 @@ UNDO = "undo"  # the journal's command of an undo (RunOptions.command)
 if TYPE_CHECKING:
     from .services import Services
 
+DIGEST = "digest"  # the file's picture digest, made on a worker while Flickr answers
+BACKUP = "backup"  # the backup's download, begun beside the picture check
+
 
 def target_check(file: FileRun, services: "Services") -> Outcome:
-    """The photo exists, is the user's and is a photo; its getInfo feeds every stage after."""
+    """The photo exists, is the user's and is a photo; its getInfo feeds every stage after. The
+    user, getInfo and the file's own digest (for the picture check) are on their way together."""
     if file.new or not (services.verify or backing_up(services)):
         return None
+    if services.verify and not undoing(services):
+        file.ahead[DIGEST] = services.ahead(lambda: our_picture(file.file.file))
     nsid = None
     if services.verify:
         nsid, error = services.user()
         if error is not None:
             return error
     pid = file.result.photo_id or ""
-    try:
-        info: PhotoInfo | ResultError = PhotoInfo(pid, services.retry(lambda: services.client().photo_info(pid)))
-    except FlickrFailure as exc:
-        info = exc.error
+    info = info_for(file, services)
     refused = check_target(pid, info, nsid)
     if refused is None and isinstance(info, PhotoInfo):
         file.info, file.result.previous = info, info.previous
@@ -54,9 +57,11 @@ def backing_up(services: "Services") -> bool:
 
 def picture_check(file: FileRun, services: "Services") -> Outcome:
     """The file's picture against the photo's current image (check 3)."""
-    if file.info is None or not services.verify or undoing(services):
+    _backup_ahead(file, services)
+    digest = file.ahead.pop(DIGEST, None)
+    if file.info is None or not services.verify or digest is None or undoing(services):
         return None
-    return same_picture(file.path, file.file.file, file.info, services.config.base_url, services.download,
+    return same_picture(file.path, digest.result, file.info, services.config.base_url, services.download,
                         file.result.warnings, force=services.options.force)
 
 
@@ -86,13 +91,31 @@ def backup(file: FileRun, services: "Services") -> Outcome:
     """The photo's current original, saved whole before anything is sent (not on a dry run)."""
     if services.options.dry_run or not backing_up(services) or file.info is None:
         return None
+    started = file.ahead.pop(BACKUP, None)  # begun beside the picture check
     try:
-        saved = save_backup(file.info, services.config.backup_path, services.config.base_url,
-                            lambda url, into: _download_whole(services, url, into), undo=undoing(services))
+        saved = started.result() if started is not None else _save_backup(file.info, services)
     except BackupFailed as exc:
         return exc.error
     file.result.backup, file.backup_record = str(saved.path), (saved.size, saved.sha256)
     return None
+
+
+def _backup_ahead(file: FileRun, services: "Services") -> None:
+    """The backup's download begun now, beside the picture check's small image, when the backup
+    stage will want it: a file sent last with these very bytes (skipped as unchanged) is left be."""
+    info = file.info
+    if info is None or services.options.dry_run or services.options.metadata_only or not backing_up(services):
+        return
+    if not services.options.force and not undoing(services):
+        last = services.journal.last_sent(file.result.photo_id or "")
+        if last and last.get("bytes") == file.result.bytes:
+            return
+    file.ahead[BACKUP] = services.ahead(lambda: _save_backup(info, services))
+
+
+def _save_backup(info: PhotoInfo, services: "Services") -> Saved:
+    return save_backup(info, services.config.backup_path, services.config.base_url,
+                       lambda url, into: _download_whole(services, url, into), undo=undoing(services))
 
 
 def _download_whole(services: "Services", url: str, into: BinaryIO) -> int:

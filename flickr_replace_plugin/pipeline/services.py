@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Protocol, TypeVar
 
 from ..errors import PluginError
@@ -12,6 +13,7 @@ from ..flickr.ratelimit import CallLimiter
 from ..flickr.responses import FlickrFailure, UploadAnswer
 from ..flickr.retry import Retry
 from ..result import ResultError
+from ..safety.account import AccountMemory
 from ..safety.journal import Journal
 from ..safety.versions import Attempt
 from ..tickets import TicketStore
@@ -57,7 +59,9 @@ class Services:
         self._local = threading.local()
         self._clients: list["FlickrClient"] = []
         self._lock = threading.Lock()
-        self._answers: dict[str, tuple[Any, ResultError | None]] = {}
+        self._answers: dict[str, "Future[tuple[Any, ResultError | None]]"] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._account: AccountMemory | None = None
         self._guard: "DuplicateGuard | None" = None
 
     def client(self) -> "FlickrClient":
@@ -70,26 +74,86 @@ class Services:
             self._clients.append(client)
         return client
 
-    def _asked_once(self, name: str, ask: Callable[[], T]) -> tuple[T | None, ResultError | None]:
+    def ahead(self, ask: Callable[[], T]) -> "Future[T]":
+        """`ask` on a worker of the run (its own client), so independent calls go out together."""
         with self._lock:
-            if name not in self._answers:
-                try:
-                    self._answers[name] = (self.retry(ask), None)
-                except FlickrFailure as exc:
-                    self._answers[name] = (None, exc.error)
-            return self._answers[name]
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ahead")
+            return self._pool.submit(ask)
+
+    def _asked_once(self, name: str, ask: Callable[[], T]) -> "Future[tuple[T | None, ResultError | None]]":
+        def answer() -> tuple[T | None, ResultError | None]:
+            try:
+                return self.retry(ask), None
+            except FlickrFailure as exc:
+                return None, exc.error
+
+        with self._lock:
+            started = self._answers.get(name)
+        return started if started is not None else self._start(name, answer)
+
+    def _start(self, name: str, answer: Callable[[], T]) -> "Future[T]":
+        future = self.ahead(answer)
+        with self._lock:
+            return self._answers.setdefault(name, future)  # type: ignore[return-value]
+
+    def account(self) -> AccountMemory:
+        if self._account is None:
+            config = self.config
+            self._account = AccountMemory(config.state_path, config.endpoints.rest, config.oauth_token or "")
+        return self._account
+
+    def prefetch(self) -> bool:
+        """Starts the run's shared questions together, each once per run: the size limit (not on a
+        dry run) and the user when the target check will want it; answers remembered in the state
+        store are not asked. True while one of them is still on its way."""
+        started = [] if self.options.dry_run else [self._limit()]
+        if self.verify:
+            started.append(self._user())
+        return not all(f.done() for f in started)
 
     def size_limit(self) -> tuple[int | None, ResultError | None]:
         """The account's file-size limit, asked once per run (retried like an upload)."""
-        return self._asked_once("limit", lambda: self.client().max_upload_bytes())
+        self.prefetch()
+        return self._limit().result()
 
     def user(self) -> tuple[str | None, ResultError | None]:
-        """The user's nsid from flickr.test.login, asked once per run."""
+        """The user's nsid from flickr.test.login, asked once per token (remembered after)."""
+        return self._user().result()
+
+    def _limit(self) -> "Future[tuple[int | None, ResultError | None]]":
+        if "limit" not in self._answers:
+            known, limit = self.account().max_bytes()
+            if known:
+                return self._known("limit", limit)
+
+        def ask() -> int | None:
+            limit = self.client().max_upload_bytes()
+            self.account().remember(limit=(limit,))
+            return limit
+
+        return self._asked_once("limit", ask)
+
+    def _user(self) -> "Future[tuple[str | None, ResultError | None]]":
+        if "user" not in self._answers:
+            nsid = self.account().nsid()
+            if nsid:
+                return self._known("user", nsid)
+
         def ask() -> str | None:
             answer = self.client().test_login()
-            return str(answer.get("id")) if answer.get("id") else None
+            nsid = str(answer.get("id")) if answer.get("id") else None
+            if nsid:
+                self.account().remember(nsid=nsid)
+            return nsid
 
         return self._asked_once("user", ask)
+
+    def _known(self, name: str, value: Any) -> "Future[tuple[Any, ResultError | None]]":
+        future: "Future[tuple[Any, ResultError | None]]" = Future()
+        future.set_result((value, None))
+        with self._lock:
+            return self._answers.setdefault(name, future)
 
     def guard(self) -> "DuplicateGuard":
         """The run's photo list, read on first use (only --upload-missing needs it)."""
@@ -109,6 +173,8 @@ class Services:
 
     def close(self) -> None:
         self.store.release()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         for client in self._clients:
             client.close()
         if self._guard is not None:

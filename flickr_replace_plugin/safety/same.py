@@ -5,30 +5,47 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import BinaryIO, Callable
+from typing import TYPE_CHECKING, BinaryIO, Callable, Tuple
 
 from ..result import ResultError
 from .targets import PhotoInfo
 
+if TYPE_CHECKING:
+    from .picture import Picture
+
+Ours = Tuple[bool, "Picture | None"]  # (a comparison module is installed, the file's digest or None)
 log = logging.getLogger("flickr_replace.safety")
 # Small 320, else the thumbnail (always there: Flickr lists no size larger than the original).
 SIZES = ("n", "t")
 MAX_SMALL_BYTES = 4 << 20
 
 
-def same_picture(path: str, file: BinaryIO, info: PhotoInfo, base_url: str | None, download: Callable[..., int],
-                 warnings: list[str], *, force: bool) -> ResultError | None:
-    """`not_similar` for a different picture (unless `force`); notes in `warnings` otherwise."""
+def our_picture(file: BinaryIO) -> Ours:
+    """The file's digest: the slow half of the check (Pillow's import, the decode), which needs
+    nothing from Flickr, so it runs on a worker while the photo's answers are on their way."""
     try:
-        from .picture import compare, picture_of
+        from .picture import picture_of
     except ImportError:  # the comparison module is not installed with this build: nothing to compare
+        return False, None
+    return True, picture_of(file)
+
+
+def same_picture(path: str, digest: Callable[[], Ours], info: PhotoInfo, base_url: str | None,
+                 download: Callable[..., int], warnings: list[str], *, force: bool) -> ResultError | None:
+    """`not_similar` for a different picture (unless `force`); notes in `warnings` otherwise.
+
+    :param digest: our file's digest (`our_picture`), waited for once Flickr's small image is in."""
+    small = _fetch_small(info, base_url, download)
+    comparable, ours = digest()
+    if not comparable:
         return None
-    ours = picture_of(file)
+    from .picture import compare, picture_of
+
     if ours is None:
         warnings.append(f"the picture in {path} could not be decoded, so it was not compared with "
                         f"photo {info.photo_id}'s current image: check the id before relying on it")
         return None
-    theirs = picture_of(_fetch_small(info, base_url, download) or b"")
+    theirs = picture_of(small or b"")
     if theirs is None:
         warnings.append(f"photo {info.photo_id}'s current image on Flickr could not be fetched or decoded, "
                         "so the pictures were not compared")
