@@ -31,9 +31,11 @@ def account_key(api_url: str, token: str) -> str:
 class AccountMemory:
     """One token's remembered answers in `journal.sqlite`."""
 
-    def __init__(self, state_dir: str | os.PathLike, api_url: str, token: str) -> None:
+    def __init__(self, state_dir: str | os.PathLike, api_url: str, token: str, *, write: bool = True) -> None:
+        """:param write: False for a run that must leave the state folder as it found it (a dry run)."""
         self.path = Path(state_dir) / FILENAME
         self.key = account_key(api_url, token)
+        self.write = write
 
     def _row(self) -> tuple[str | None, int | None, float | None]:
         try:
@@ -59,6 +61,8 @@ class AccountMemory:
 
     def remember(self, *, nsid: str | None = None, limit: tuple[int | None] | None = None) -> None:
         """Stores the nsid and/or the limit (a 1-tuple, since the limit itself may be None)."""
+        if not self.write:
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with closing(sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)) as db:
