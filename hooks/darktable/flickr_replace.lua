@@ -866,7 +866,7 @@ local function export_all(images, folder, job, cancelled)
 end
 
 local function remove_tree(folder)
-  if folder and folder:find("/flickr-replace%.") then os.execute("rm -rf " .. sh_quote(folder)) end
+  if folder and folder:find("/flickr%-replace%.[^/]*$") then os.execute("rm -rf " .. sh_quote(folder)) end
 end
 
 -- One batch of the tool over exports of `images`: `command(entries)` gives its args and the
@@ -888,10 +888,11 @@ local function run_exported(images, title, command, after)
   end
   state.running = true
   local run, was_cancelled = nil, false
-  local job = start_job(title, function(j)
+  state.cancel = function()
     was_cancelled = true
     if run then interrupt(run) end
-  end)
+  end
+  local job = start_job(title, state.cancel)
   local ok, results = pcall(function()
     local entries = export_all(images, folder, job, function() return was_cancelled end)
     local args, todo = command(entries)
@@ -918,7 +919,7 @@ local function run_exported(images, title, command, after)
     return out
   end)
   remove_tree(folder)
-  state.running = false
+  state.running, state.cancel = false, nil
   if job.valid then job.valid = false end
   if not ok then error(results, 0) end
   if was_cancelled then
@@ -935,6 +936,11 @@ local function selected_or(images)
 end
 
 local actions = {}
+
+-- Stops the running batch as the job's cancel button does: what has not been sent is not sent.
+function actions.cancel()
+  if state.cancel then state.cancel() end
+end
 
 function actions.replace(images)
   images = selected_or(images)
