@@ -570,6 +570,8 @@ def test_gui_module_is_drawn_and_replaces_with_progress(dt, sandbox, make_jpeg, 
     shot = tmp_path / "module.png"
     imports = "".join(f"  images[#images + 1] = import({lua_string(str(path))}, {lua_string('flickr:photo_id=' + pid)})\n"
                       for path, pid in zip(images, photos))
+    # and one that is not on Flickr, with uploads off: not sent, and the module says why in its words
+    imports += f"  images[#images + 1] = import({lua_string(str(make_jpeg('DSC_072.jpg', size=(96, 64))))})\n"
 
     log = run_gui_module(dt, f"""
   local images = {{}}
@@ -581,19 +583,21 @@ def test_gui_module_is_drawn_and_replaces_with_progress(dt, sandbox, make_jpeg, 
 """)
 
     assert sorted(results_in(log, "replace")) == [
-        ("DSC_070.jpg", "replaced", "nil", f"photo {photos[0]}"), ("DSC_071.jpg", "replaced", "nil", f"photo {photos[1]}")], log
+        ("DSC_070.jpg", "replaced", "nil", f"photo {photos[0]}"), ("DSC_071.jpg", "replaced", "nil", f"photo {photos[1]}"),
+        ("DSC_072.jpg", "failed", "no_photo_id", 'it is not on Flickr yet: turn on "upload missing" in the Flickr module, '
+         'or use "link" to find its photo')], log
     assert [sandbox.photo(pid).replacements for pid in photos] == [1, 1]
     # progress came per image and stage while the batch ran, before its report
     progress = re.findall(r"Flickr progress (\d+)%: ([^\n]*)", log.split("Flickr module: last replace:")[0])
     assert [p for p, _ in progress] == sorted((p for p, _ in progress), key=int) and len(progress) >= 4, log
     assert any("exporting DSC_070.jpg" in text for _, text in progress)
-    assert any(text.startswith("DSC_07") and "replaced (1 of 2)" in text for _, text in progress), progress
-    assert "Flickr: 2 replaced" in log
+    assert any(text.startswith("DSC_07") and "(1 of 3)" in text for _, text in progress), progress
+    assert "Flickr: 2 replaced, 1 not sent - see the Flickr module" in log
     assert list(dt.tmp.rglob("*")) == [], "the batch's exports were left in darktable's temporary folder"
     # the module is drawn in the right panel: its area is not one flat colour
     with Image.open(shot) as screen:
         width, height = screen.size
-        panel = screen.convert("L").crop((int(width * 0.75), 0, width, height))
+        panel = screen.convert("L").crop((int(width * 0.7), 0, int(width * 0.9), int(height * 0.35)))
         assert ImageStat.Stat(panel).stddev[0] > 10, "the right panel is blank"
 
 
@@ -619,6 +623,9 @@ def test_gui_module_cancel_sends_nothing_more(dt, sandbox, make_jpeg):
     fr.actions.cancel()
   end)
   show("replace", fr.actions.replace(images))
+  dt.gui.libs.flickr_replace.expanded = true
+  dt.control.sleep(500)
+  {screenshot_lua(dt.work.parent / "cancelled.png")}
 """, steps=1, on_step=once_the_first_is_sent)
 
     results = results_in(log, "replace")

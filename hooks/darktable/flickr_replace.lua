@@ -731,7 +731,10 @@ local function show_results(title, results)
     counts[r.status] = (counts[r.status] or 0) + 1
     if r.status == "failed" or r.status == "skipped" then not_sent = not_sent + 1 end
   end
-  if ui.report then ui.report.label = table.concat(lines, "\n") end
+  if ui.report then -- a line per image, cut to the panel's width; the whole of it as the tooltip
+    ui.report.label = table.concat(lines, "\n")
+    ui.report.tooltip = table.concat(lines, "\n")
+  end
   local parts = {}
   for _i, status in ipairs(order) do
     if status ~= "failed" and status ~= "skipped" then parts[#parts + 1] = string.format("%d %s", counts[status], _(status)) end
@@ -1129,7 +1132,7 @@ local function build_module()
   }
   ui.status = dt.new_widget("label") { label = "", halign = "start", ellipsize = "end" }
   ui.report = dt.new_widget("label") { label = _("select images, then replace them on Flickr"), halign = "start",
-                                       selectable = true }
+                                       selectable = true, ellipsize = "end" }
   ui.box = dt.new_widget("box") {
     orientation = "vertical",
     button(_("replace on Flickr"), _("export the selected images with the export module's format and replace their photos"),
