@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Callable
 
 import pytest
 
@@ -197,6 +199,17 @@ def test_cli_missing_flickr_replace_is_reported(dt, sandbox, make_jpeg, tmp_path
 # The GUI: the "Flickr (replace existing)" export target ---------------------------------------
 
 
+DRIVER_PRELUDE = """
+local dt = require "darktable"
+print("DRIVER started")
+local function wait_for(path)  -- the test watches the log, then says it saw what it waited for with a file
+  for _ = 1, 600 do
+    local done = io.open(path, "r")
+    if done then done:close() return end
+    dt.control.sleep(100)
+  end
+end
+"""
 Batch = list[tuple[Path, "str | None"]]  # the images of one export, each with the tag it is given
 FINISHED = re.compile(r"Flickr: (\d+ images: .*failed|flickr-replace not found)|LUA ERROR|DRIVER ERROR")
 CRASHED = re.compile(r"double free|free\(\)|corrupted|Segmentation fault|SIGSEGV|backtrace", re.IGNORECASE)
@@ -217,17 +230,7 @@ def run_gui_batches(dt, batches: list[Batch]) -> str:
     driver = dt.work.parent / "driver.lua"
     done = [dt.work.parent / f"export-finished-{n}" for n in range(len(batches))]
     steps = "".join(_driver_batch(batch, finished) for batch, finished in zip(batches, done))
-    driver.write_text(f"""
-local dt = require "darktable"
-print("DRIVER started")
-local function wait_for(path)  -- the test watches the log for the glue's summary, then says so with a file
-  for _ = 1, 600 do
-    local done = io.open(path, "r")
-    if done then done:close() return end
-    dt.control.sleep(100)
-  end
-end
-local function export(images)
+    driver.write_text(DRIVER_PRELUDE + f"""local function export(images)
   local ok, err = pcall(function()
     dt.gui.selection(images)
     dt.gui.action("lib/export/export", 0, "", "", 1.0)
@@ -238,25 +241,35 @@ local ok, err = pcall(dofile, {lua_string(str(GLUE))})
 if not ok then print("DRIVER ERROR " .. tostring(err)) end
 {steps}dt.gui.action("global/quit", 0, "", "", 1.0)
 """)
+    log = run_driver(dt, driver, done, FINISHED, conf=[f"plugins/lighttable/export/storage_name={STORAGE}",
+                                                      "write_sidecar_files=never"])
+    assert len(FINISHED.findall(log)) == len(batches), log
+    return log
+
+
+def run_driver(dt, driver: Path, done: list[Path], finished: re.Pattern, conf: list[str],
+               on_step: Callable[[int], None] | None = None, quit_within: float = 20) -> str:
+    """Run darktable's GUI with `driver` as its --luacmd; each time the log shows one more match of
+    `finished`, `on_step(n)` runs and done[n] is created for the driver to go on. darktable must
+    quit normally (exit status 0, no sign of a crash): a host that dies loses the user's edits."""
     command = [
         # stdbuf: darktable block-buffers its log into a pipe, and the summary must arrive while it runs
         "stdbuf", "-oL", "xvfb-run", "-a", "darktable", "-d", "lua",
         "--configdir", str(dt.config), "--cachedir", str(dt.cache), "--tmpdir", str(dt.tmp),
-        "--library", ":memory:", "--conf", "write_sidecar_files=never",
-        "--conf", f"plugins/lighttable/export/storage_name={STORAGE}",
+        "--library", ":memory:", *(arg for item in conf for arg in ("--conf", item)),
         "--luacmd", f"dofile({lua_string(str(driver))})",
     ]
     for _attempt in range(2):
-        for finished in done:
-            finished.unlink(missing_ok=True)
-        log, status = run_until(command, dt, done, started="DRIVER started")
+        for finished_file in done:
+            finished_file.unlink(missing_ok=True)
+        log, status = run_until(command, dt, done, started="DRIVER started", finished=finished,
+                                on_step=on_step, quit_within=quit_within)
         if "DRIVER started" in log:
             break
         for lock in dt.config.glob("*.lock"):  # the killed start's, or the next refuses to open
             lock.unlink()
     assert "DRIVER started" in log, f"darktable hung while starting, twice:\n{log[-3000:]}"
     assert status == 0 and not CRASHED.search(log), f"darktable did not quit normally (exit status {status}):\n{log[-3000:]}"
-    assert len(FINISHED.findall(log)) == len(batches), log
     assert not list(dt.work.parent.glob("darktable_bt_*")), "darktable wrote a crash backtrace"
     return log
 
@@ -270,7 +283,8 @@ def _driver_batch(batch: Batch, finished: Path) -> str:
     return f"do\n  local images = {{}}\n{imports}  export(images)\n  wait_for({lua_string(str(finished))})\nend\n"
 
 
-def run_until(command: list[str], dt, done: list[Path], started: str) -> tuple[str, int | None]:
+def run_until(command: list[str], dt, done: list[Path], started: str, finished: re.Pattern = FINISHED,
+              on_step: Callable[[int], None] | None = None, quit_within: float = 20) -> tuple[str, int | None]:
     """Run darktable; each time its output shows one more glue summary (or an error), create the
     next of `done` for the driver to go on. Gives up when `started` is missing after 20 s or a
     batch took 60 s; then, and when darktable does not quit within 20 s, kills it.
@@ -289,13 +303,15 @@ def run_until(command: list[str], dt, done: list[Path], started: str) -> tuple[s
             waited = time.monotonic() - began
             if waited > 20 and started not in seen:
                 return seen, None  # a start that hung: killed below, no driver to tell
-            if len(FINISHED.findall(seen)) > told or waited > 60:
+            if len(finished.findall(seen)) > told or waited > 60:
+                if on_step:
+                    on_step(told)
                 done[told].touch()
                 told, began = told + 1, time.monotonic()
             time.sleep(0.1)
         for finished in done:  # darktable died early, or a batch never finished: let the driver quit
             finished.touch()
-        status = proc.wait(timeout=20)
+        status = proc.wait(timeout=quit_within)
     except subprocess.TimeoutExpired:
         pass  # killed below; the assertions on the log say what was missing
     finally:
@@ -494,3 +510,129 @@ def test_gui_upload_records_the_id_on_the_source_and_nothing_in_darktables_temp_
     for source in (first, second):
         assert Path(f"{source}.flickr.yaml").read_text() == f'photo_id: "{uploaded[source.name]}"\n'
     assert list(dt.tmp.rglob("*")) == [stale] and stale.read_text() == f'photo_id: "{unrelated}"\n'
+
+
+# The lighttable module "Flickr": its actions called as a click calls them -------------------------
+
+MODULE_STEP = re.compile(r"DRIVER step")
+
+
+def run_gui_module(dt, body: str, steps: int = 0, on_step: Callable[[int], None] | None = None) -> str:
+    """One darktable GUI session whose driver loads the glue as `fr` (what `require` returns), runs
+    the Lua `body` (it may call `step(n)`: print "DRIVER step", wait until the test has seen it),
+    and quits. `show(title, results)` prints each result as `RESULT title|name|status|reason|message`."""
+    driver = dt.work.parent / "module-driver.lua"
+    done = [dt.work.parent / f"module-step-{n}" for n in range(steps)]
+    driver.write_text(DRIVER_PRELUDE + f"""
+local done = {{{", ".join(lua_string(str(d)) for d in done)}}}
+local function step(n) print("DRIVER step " .. n) wait_for(done[n]) end
+local function import(path, tag)
+  local image = dt.database.import(path)
+  if tag then dt.tags.attach(dt.tags.create(tag), image) end
+  return image
+end
+local function show(title, results)
+  for _, r in ipairs(results) do
+    print(string.format("RESULT %s|%s|%s|%s|%s", title, r.name, r.status, tostring(r.reason), tostring(r.message)))
+  end
+end
+local loaded, fr = pcall(dofile, {lua_string(str(GLUE))})
+if not loaded then print("DRIVER ERROR " .. tostring(fr)) end
+local ok, err = pcall(function()
+{body}
+end)
+if not ok then print("DRIVER ERROR " .. tostring(err)) end
+print("DRIVER done")
+dt.gui.action("global/quit", 0, "", "", 1.0)
+""")
+    log = run_driver(dt, driver, done, MODULE_STEP, conf=[], on_step=on_step, quit_within=90)
+    assert "DRIVER ERROR" not in log and "LUA ERROR" not in log and "DRIVER done" in log, log
+    return log
+
+
+def results_in(log: str, title: str) -> list[tuple[str, ...]]:
+    return [tuple(line.split("|")[1:5]) for line in log.splitlines() if line.startswith(f"RESULT {title}|")]
+
+
+def screenshot_lua(path: Path) -> str:
+    """Lua that saves the whole Xvfb screen to `path` (Pillow, in darktable's own display)."""
+    grab = f"from PIL import ImageGrab; ImageGrab.grab(xdisplay=None).save({str(path)!r})"
+    return f"os.execute({lua_string(shlex.quote(sys.executable) + ' -c ' + shlex.quote(grab))})\n"
+
+
+@needs_gui
+def test_gui_module_is_drawn_and_replaces_with_progress(dt, sandbox, make_jpeg, tmp_path):
+    from PIL import Image, ImageStat
+
+    photos = [sandbox.add_photo(make_jpeg(f"flickr-{n}.jpg").read_bytes(), filename=f"flickr-{n}.jpg") for n in range(2)]
+    images = [make_jpeg(f"DSC_07{n}.jpg", size=(96, 64)) for n in range(2)]
+    sandbox.ticket_delay = 1.0
+    shot = tmp_path / "module.png"
+    imports = "".join(f"  images[#images + 1] = import({lua_string(str(path))}, {lua_string('flickr:photo_id=' + pid)})\n"
+                      for path, pid in zip(images, photos))
+    # and one that is not on Flickr, with uploads off: not sent, and the module says why in its words
+    imports += f"  images[#images + 1] = import({lua_string(str(make_jpeg('DSC_072.jpg', size=(96, 64))))})\n"
+
+    log = run_gui_module(dt, f"""
+  local images = {{}}
+{imports}  dt.gui.libs.flickr_replace.expanded = true
+  dt.gui.selection(images)
+  show("replace", fr.actions.replace(images))
+  dt.control.sleep(500)
+  {screenshot_lua(shot)}
+""")
+
+    assert sorted(results_in(log, "replace")) == [
+        ("DSC_070.jpg", "replaced", "nil", f"photo {photos[0]}"), ("DSC_071.jpg", "replaced", "nil", f"photo {photos[1]}"),
+        ("DSC_072.jpg", "failed", "no_photo_id", 'it is not on Flickr yet: turn on "upload missing" in the Flickr module, '
+         'or use "link" to find its photo')], log
+    assert [sandbox.photo(pid).replacements for pid in photos] == [1, 1]
+    # progress came per image and stage while the batch ran, before its report
+    progress = re.findall(r"Flickr progress (\d+)%: ([^\n]*)", log.split("Flickr module: last replace:")[0])
+    assert [p for p, _ in progress] == sorted((p for p, _ in progress), key=int) and len(progress) >= 4, log
+    assert any("exporting DSC_070.jpg" in text for _, text in progress)
+    assert any(text.startswith("DSC_07") and "(1 of 3)" in text for _, text in progress), progress
+    assert "Flickr: 2 replaced, 1 not sent - see the Flickr module" in log
+    assert list(dt.tmp.rglob("*")) == [], "the batch's exports were left in darktable's temporary folder"
+    # the module is drawn in the right panel: its area is not one flat colour
+    with Image.open(shot) as screen:
+        width, height = screen.size
+        panel = screen.convert("L").crop((int(width * 0.7), 0, int(width * 0.9), int(height * 0.35)))
+        assert ImageStat.Stat(panel).stddev[0] > 10, "the right panel is blank"
+
+
+@needs_gui
+def test_gui_module_cancel_sends_nothing_more(dt, sandbox, make_jpeg):
+    photos = [sandbox.add_photo(make_jpeg(f"flickr-{n}.jpg").read_bytes(), filename=f"flickr-{n}.jpg") for n in range(4)]
+    images = [make_jpeg(f"DSC_08{n}.jpg", size=(96, 64)) for n in range(4)]
+    sandbox.latency = 0.4  # every request takes a while: each file a couple of seconds
+    imports = "".join(f"  images[#images + 1] = import({lua_string(str(path))}, {lua_string('flickr:photo_id=' + pid)})\n"
+                      for path, pid in zip(images, photos))
+    sent_at_cancel = []
+
+    def once_the_first_is_sent(_n: int) -> None:
+        deadline = time.monotonic() + 60
+        while not replace_requests(sandbox) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sent_at_cancel.append(len(replace_requests(sandbox)))
+
+    log = run_gui_module(dt, f"""
+  local images = {{}}
+{imports}  dt.control.dispatch(function()  -- what the job's cancel button does, once the first image is sent
+    step(1)
+    fr.actions.cancel()
+  end)
+  show("replace", fr.actions.replace(images))
+  dt.gui.libs.flickr_replace.expanded = true
+  dt.control.sleep(500)
+  {screenshot_lua(dt.work.parent / "cancelled.png")}
+""", steps=1, on_step=once_the_first_is_sent)
+
+    results = results_in(log, "replace")
+    assert sent_at_cancel == [1] and len(results) == 4, log
+    time.sleep(1)
+    assert len(replace_requests(sandbox)) == 1, "an image was sent after cancel"
+    assert sum(sandbox.photo(pid).replacements for pid in photos) == 1
+    skipped = [r for r in results if r[1] == "skipped"]
+    assert len(skipped) >= 2 and all(r[2] == "interrupted" and r[3] == "not sent: the batch was cancelled" for r in skipped), results
+    assert "not sent - see the Flickr module" in log

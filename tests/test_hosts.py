@@ -84,3 +84,37 @@ def test_installs_in_the_same_second_never_lose_the_users_edited_copy(tmp_path):
     assert hosts(["install", "open-with", "--dest", str(dest)], {"HOME": str(tmp_path)})[0] == 0
     assert hosts(["install", "open-with", "--dest", str(dest)], {"HOME": str(tmp_path)})[0] == 0
     assert len(list(dest.glob("flickr-replace.desktop.bak-*"))) == 3  # the same install again keeps nothing new
+
+
+def test_install_into_a_darktable_configdir_and_enable_it_once(tmp_path):
+    config = tmp_path / "my darktable"
+    config.mkdir()
+    (config / "luarc").write_text('require "tools/script_manager"\n-- my own line')
+    env = {"HOME": str(tmp_path / "home")}
+
+    status, out, err = hosts(["install", "darktable", "--configdir", str(config), "--enable"], env)
+
+    assert status == 0 and out.strip() == str(config / "lua" / "contrib" / LUA.name), err
+    assert (config / "lua" / "contrib" / LUA.name).read_bytes() == LUA.read_bytes()
+    assert (config / "luarc").read_text() == ('require "tools/script_manager"\n-- my own line\n'
+                                              'require "contrib/flickr_replace"\n')
+    [kept] = config.glob("luarc.bak-*")
+    assert kept.read_text() == 'require "tools/script_manager"\n-- my own line'
+    assert "restart darktable" in err
+    for _ in range(2):  # again: the line is there once, and nothing more is kept aside
+        assert hosts(["install", "darktable", "--configdir", str(config), "--enable"], env)[0] == 0
+    assert (config / "luarc").read_text().count("contrib/flickr_replace") == 1
+    assert len(list(config.glob("luarc.bak-*"))) == 1
+    assert not (tmp_path / "home").exists(), "the default config folder was touched"
+
+
+def test_enable_without_configdir_uses_darktables_own_folder(tmp_path):
+    status, _, _ = hosts(["install", "darktable", "--enable"], {"HOME": str(tmp_path)})
+    luarc = tmp_path / ".config" / "darktable" / "luarc"
+    assert status == 0 and luarc.read_text() == 'require "contrib/flickr_replace"\n'
+    assert list(luarc.parent.glob("luarc.bak-*")) == []  # there was no file to keep
+
+
+def test_enable_is_for_darktable_only(tmp_path):
+    status, _, err = hosts(["install", "shell", "--dest", str(tmp_path), "--enable"], {"HOME": str(tmp_path)})
+    assert status == 2 and "darktable only" in err

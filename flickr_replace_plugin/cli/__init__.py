@@ -26,6 +26,7 @@ def epilog() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     from ..argtypes import byte_size, positive_int, wait_seconds
+    from ..config import PRIVACY_WORDS
     from . import commands
 
     def shared(top: bool) -> argparse.ArgumentParser:
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--retries", type=positive_int, default=None, metavar="N", help="upload attempts for temporary failures (default 4)")
     r.add_argument("--limit-rate", type=byte_size, default=None, metavar="BYTES/S", help="cap upload speed, e.g. 500k or 2M")
     r.add_argument("--upload-missing", action="store_true", default=None, help="upload a file no source has an id for as a new photo (unless it is probably on Flickr already), and record its id")
+    r.add_argument("--privacy", choices=PRIVACY_WORDS, default=None, help="who may see a photo uploaded as new (over config `privacy`)")
     r.add_argument("--record", action="store_true", default=None, help="after a replace, write NAME.EXT.flickr.yaml so the next export needs no id")
     meta = r.add_mutually_exclusive_group()
     meta.add_argument("--no-metadata", action="store_true", help="leave the photo's title, description, tags, date taken and place as they are")

@@ -18,6 +18,7 @@ def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingF
     from .progress import progress_for
 
     config, plugins = _setup(args, env, redactor)
+    config = config.with_(privacy=args.privacy)
     metadata = {"original": args.original} if args.original else None
     printer = args.printer = Printer(env.stdout, args.json)  # an interruption's message reads what it printed
     with progress_for(env.stderr, args.paths, _shows_progress(args)) as bar:

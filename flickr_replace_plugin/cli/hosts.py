@@ -124,6 +124,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     i = actions.add_parser("install", parents=[common], help="copy one host's glue where that host looks for it")
     i.add_argument("name", metavar="NAME", help="a name `flickr-replace hosts` lists (darktable, open-with, shell, ...)")
     i.add_argument("--dest", metavar="DIR", help="copy it into DIR instead of the host's own folder")
+    i.add_argument("--configdir", metavar="DIR",
+                   help="darktable: its config folder, as darktable's own --configdir (the script goes in DIR/lua/contrib)")
+    i.add_argument("--enable", action="store_true",
+                   help="darktable: also add the line that loads the script to its luarc (once; the file is backed up)")
 
 
 def cmd_hosts(args: argparse.Namespace, env: Environment, redactor: object = None) -> int:
@@ -145,7 +149,13 @@ def _install(args: argparse.Namespace, env: Environment, found: list[Glue]) -> i
     if glue is None:
         env.stderr.write(f"flickr-replace: no host glue named {args.name!r}; one of: {', '.join(by_name)}\n")
         return ExitStatus.USAGE
-    dest = env.path(args.dest) if args.dest else glue.installs_to
+    if (args.configdir or args.enable) and glue.name != "darktable":
+        env.stderr.write("flickr-replace: --configdir and --enable are for darktable only\n")
+        return ExitStatus.USAGE
+    if args.configdir:
+        dest = env.path(args.dest) if args.dest else env.path(args.configdir) / "lua" / "contrib"
+    else:
+        dest = env.path(args.dest) if args.dest else glue.installs_to
     if dest is None:
         env.stderr.write(f"flickr-replace: {glue.name} has no folder of its own to go in ({glue.path} is "
                          "read or pasted where it is); give --dest DIR to copy it\n")
@@ -158,6 +168,37 @@ def _install(args: argparse.Namespace, env: Environment, found: list[Glue]) -> i
         return ExitStatus.FAILED
     env.stdout.write(f"{target}\n")
     if glue.name == "darktable":
-        env.stderr.write("enable it in darktable's script manager (lua options), or add "
-                         "require \"contrib/flickr_replace\" to darktable's luarc\n")
+        if args.enable:
+            luarc = (env.path(args.configdir) if args.configdir else dest.parent.parent) / "luarc"
+            try:
+                added = enable_in_luarc(luarc)
+            except OSError as exc:
+                env.stderr.write(f"flickr-replace: cannot add the script to {luarc}: {exc.strerror}\n")
+                return ExitStatus.FAILED
+            env.stderr.write(f"{'added to' if added else 'already in'} {luarc}: restart darktable to see the Flickr module\n")
+        else:
+            env.stderr.write("enable it in darktable's script manager (lua options), give --enable, or add "
+                             f"{LUARC_LINE} to darktable's luarc\n")
     return ExitStatus.OK
+
+
+LUARC_LINE = 'require "contrib/flickr_replace"'
+
+
+def enable_in_luarc(luarc: Path) -> bool:
+    """Add the line that loads the script to darktable's luarc unless a line already loads it;
+    the file's other lines stay as they are, and the old file is kept under a new name first.
+    Returns whether the line was added."""
+    import re
+
+    text = luarc.read_text(encoding="utf-8") if luarc.is_file() else ""
+    loads = re.compile(r"""^\s*require\s*\(?\s*["']contrib/flickr_replace["']""")
+    if any(loads.match(line) for line in text.splitlines()):
+        return False
+    mode = 0o644
+    if luarc.exists():
+        mode = luarc.stat().st_mode & 0o777
+        reserve_aside(luarc, "bak").write_bytes(luarc.read_bytes())
+    separator = "" if not text or text.endswith("\n") else "\n"
+    atomic_write(luarc, (text + separator + LUARC_LINE + "\n").encode("utf-8"), mode=mode)
+    return True

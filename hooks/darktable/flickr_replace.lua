@@ -388,21 +388,24 @@ local function prepare(image, exported)
   return entry
 end
 
--- Runs flickr-replace once for every entry not yet decided, and reads each file's JSON result
--- back. A single image gets --original (its source image) and, when tagged, --photo-id. In a
--- batch of several, each export gets a note NAME.EXT.flickr.json beside it naming its source
--- image as `original` (read as that file's --original: the ids in the source's own sidecars are
--- found, a new photo's id is recorded next to the source, the journal names the source) and,
--- when tagged, its `photo_id`. In the GUI the exports and notes are in a folder of this batch's
--- own, so nothing an earlier export left in darktable's temporary folder is read.
-local function run_batch(executable, entries)
+-- The command line for every entry not yet decided, and the entries it covers. A single image
+-- gets --original (its source image) and, when tagged, --photo-id. In a batch of several, each
+-- export gets a note NAME.EXT.flickr.json beside it naming its source image as `original` (read
+-- as that file's --original: the ids in the source's own sidecars are found, a new photo's id is
+-- recorded next to the source, the journal names the source) and, when tagged, its `photo_id`.
+-- The exports and notes are in a folder of this batch's own, so nothing an earlier export left
+-- in darktable's temporary folder is read. Returns args, the entries, the notes written.
+local function batch_command(entries, options)
+  options = options or {}
   local args = { "replace", "--json", "--" .. upload_mode() }
-  if upload_missing() then args[#args + 1] = "--upload-missing" end
+  if options.upload_missing == nil and upload_missing() or options.upload_missing then
+    args[#args + 1] = "--upload-missing"
+    if options.privacy then args[#args + 1] = "--privacy=" .. options.privacy end
+  end
   local todo, sidecars = {}, {}
   for _i, entry in ipairs(entries) do
     if not entry.result then todo[#todo + 1] = entry end
   end
-  if #todo == 0 then return end
   for _i, entry in ipairs(todo) do
     if #todo == 1 then
       args[#args + 1] = "--original=" .. source_path(entry.image)
@@ -414,21 +417,38 @@ local function run_batch(executable, entries)
     end
   end
   for _i, entry in ipairs(todo) do args[#args + 1] = entry.file end
+  return args, todo, sidecars
+end
 
-  local out, code, err = run_flickr_replace(executable, args)
-  for _i, sidecar in ipairs(sidecars) do os.remove(sidecar) end
-  local by_path = {}
-  for line in out:gmatch("[^\r\n]+") do
-    if line:sub(1, 1) == "{" then
-      local result = json_decode(line)
-      if type(result) == "table" and type(result.path) == "string" then by_path[result.path] = result end
-    end
-  end
+-- A --json line as a table, or nil for anything else the tool printed.
+local function json_line(line)
+  if line:sub(1, 1) ~= "{" then return nil end
+  local result = json_decode(line)
+  if type(result) == "table" and type(result.path) == "string" then return result end
+  return nil
+end
+
+-- Each entry gets its result (or says why there is none), and an upload is tagged.
+local function take_results(todo, by_path, code, err)
   for _i, entry in ipairs(todo) do
     entry.result = by_path[entry.file] or { status = "failed", error = { message = string.format(
       _("flickr-replace exited with %d: %s"), code, last_line(err) or _("no output")) } }
     remember_upload(entry)
   end
+end
+
+-- Runs flickr-replace once for every entry not yet decided, and reads each file's JSON result back.
+local function run_batch(executable, entries)
+  local args, todo, sidecars = batch_command(entries)
+  if #todo == 0 then return end
+  local out, code, err = run_flickr_replace(executable, args)
+  for _i, sidecar in ipairs(sidecars) do os.remove(sidecar) end
+  local by_path = {}
+  for line in out:gmatch("[^\r\n]+") do
+    local result = json_line(line)
+    if result then by_path[result.path] = result end
+  end
+  take_results(todo, by_path, code, err)
 end
 
 local STATUSES = { "replaced", "uploaded", "pending", "skipped", "failed" }
@@ -553,12 +573,609 @@ local function on_intermediate_export(event, image, filename, format, storage)
   if entries[1].result.status == "failed" then report(summary(entries)) end
 end
 
-if dt.configuration.has_gui then
+-- The lighttable module "Flickr" ------------------------------------------------------------
+-- It acts on the selected images: each action is also in `script_data.actions`, so other scripts
+-- (and tests) do what a click does, and each returns once its batch has finished with a table of
+-- per-image results {image, name, status, reason, message, photo_id}.
+
+local OPEN_COMMANDS = { linux = "xdg-open", macos = "open", windows = "start" }
+local PRIVACY_WORDS = { "private", "friends", "family", "friends-and-family", "public" }
+local SENT_FILE = (dt.configuration.config_dir or ".") .. "/flickr_replace_sent.tsv"
+local POLL_MS = 200
+local EXPORT_SHARE = 0.4 -- of the progress bar: exporting; the rest: the tool's results
+
+-- The image as darktable names it: its file name, and the version when it is a duplicate.
+local function image_name(image)
+  local version = image.duplicate_index or 0
+  if version > 0 then return string.format(_("%s (version %d)"), image.filename, version) end
+  return image.filename
+end
+
+local function megabytes(bytes)
+  return string.format("%.1f", (tonumber(bytes) or 0) / 1048576)
+end
+
+-- Every `reason` the tool gives (README), as a sentence about the image in darktable's words.
+local REASON_WORDS = {
+  no_file = "its export went missing before it was sent: replace it again",
+  not_a_file = "its export went missing before it was sent: replace it again",
+  empty = "its export is empty: replace it again",
+  not_an_image = "its export is not an image Flickr takes: choose JPEG, PNG or TIFF in the export module",
+  raw = "a raw file cannot go to Flickr: choose JPEG, PNG or TIFF in the export module",
+  video = "its photo on Flickr is a video, and Flickr cannot replace videos",
+  too_big = "its export is %s MB, over Flickr's limit of %s MB: set a smaller size in the export module",
+  no_photo_id = "it is not on Flickr yet: turn on \"upload missing\" in the Flickr module, or use \"link\" to find its photo",
+  conflict = "its Flickr ids disagree: use \"remove id\", then \"link\"",
+  duplicate_target = "another selected image goes to the same Flickr photo: send them one at a time",
+  not_found = "its photo %s is no longer on Flickr: use \"remove id\", then upload it again",
+  not_owner = "its photo %s belongs to someone else: use \"remove id\"",
+  not_similar = "its photo %s shows a different picture: check its id (\"remove id\", then \"link\")",
+  unchanged = "Flickr already has exactly this version",
+  changed_while_sending = "its export changed while it was being sent: replace it again",
+  backup_failed = "its photo's current version could not be saved first, so nothing was sent: check the connection and free disk space, and replace it again",
+  backup_damaged = "the saved earlier version is damaged, so nothing was put back",
+  no_backup = "there is no saved earlier version of its photo to put back",
+  probably_on_flickr = "it looks like photo %s, already on Flickr: not uploaded twice; use \"link\" to tag it",
+  vetoed = "a flickr-replace plugin stopped it",
+  interrupted = "not sent: the batch was cancelled",
+  duplicate_version = "its Flickr id %s is also on %s: a duplicate carries its source's id; use \"remove id\" on one of them",
+  no_id = "it has no Flickr id: use \"link\" to find its photo",
+}
+local UNREACHABLE = "Flickr can't be reached: check the connection and export again"
+
+-- A plain sentence for one result of the tool: never a path or a command-line option.
+local function plain_words(result, photo_id)
+  local err = type(result.error) == "table" and result.error or {}
+  local reason = err.reason
+  local message = tostring(err.message or "")
+  if reason == "too_big" then
+    local numbers = {}
+    for n in message:gmatch("(%d+) bytes") do numbers[#numbers + 1] = n end
+    return string.format(_(REASON_WORDS.too_big), megabytes(result.bytes or numbers[1]), megabytes(numbers[#numbers]))
+  elseif reason == "probably_on_flickr" then
+    return string.format(_(REASON_WORDS.probably_on_flickr), message:match("photos? (%d+)") or "?")
+  elseif reason == "interrupted" and result.status == "failed" then
+    return _("cancelled while it was being sent: its photo keeps either its old picture or the new one whole; replace it again to be sure")
+  elseif reason and REASON_WORDS[reason] then
+    return string.format(_(REASON_WORDS[reason]), photo_id or result.photo_id or "?")
+  elseif err.origin == "network" then
+    return _(UNREACHABLE)
+  elseif err.code == 96 or err.code == 97 or err.code == 98 or err.code == 100 then
+    return _("Flickr did not accept the sign-in: authorise flickr-replace again (flickr-replace auth)")
+  elseif err.origin == "flickr" then
+    return string.format(_("Flickr refused it: %s"), message)
+  elseif result.status == "pending" then
+    return _("Flickr is still processing it; flickr-replace finishes it the next time it runs")
+  end
+  return message
+end
+
+-- The outcome of one image for callers and the module's list.
+local function outcome(image, status, reason, message, photo_id)
+  return { image = image, name = image_name(image), status = status, reason = reason, message = message,
+           photo_id = photo_id }
+end
+
+local function outcome_of(entry)
+  local result = entry.result or { status = "failed" }
+  local err = type(result.error) == "table" and result.error or {}
+  local photo_id = type(result.photo_id) == "string" and result.photo_id or entry.photo_id
+  local message = (result.status == "failed" or result.status == "skipped" or result.status == "pending")
+    and plain_words(result, photo_id) or (photo_id and string.format(_("photo %s"), photo_id) or "")
+  return outcome(entry.image, result.status or "failed", err.reason, message, photo_id)
+end
+
+-- What was sent, and when: one line per image `KEY <tab> FINGERPRINT`, in darktable's config
+-- folder, so "select changed since sent" works after a restart. The fingerprint is darktable's
+-- change time where its Lua API has it (newer than 4.2), else the edit history in the image's XMP
+-- sidecar (4.2, which darktable keeps up to date by default).
+local function image_key(image)
+  return image.path .. "/" .. image.filename .. "#" .. tostring(image.duplicate_index or 0)
+end
+
+local function history_hash(text)
+  local h = 5381
+  for i = 1, #text do h = (h * 33 + text:byte(i)) % 4294967296 end
+  return string.format("%08x", h)
+end
+
+local function fingerprint(image)
+  local ok, stamp = pcall(function() return image.change_timestamp end)
+  if ok and stamp then return "t" .. tostring(stamp) end
+  local xmp = read_all(image.sidecar or "")
+  local history = xmp:match("<darktable:history>.-</darktable:history>") or ""
+  local stop = xmp:match('darktable:history_end="(%d+)"') or "0"
+  return "h" .. stop .. "-" .. history_hash(history)
+end
+
+local function read_sent()
+  local sent = {}
+  for line in read_all(SENT_FILE):gmatch("[^\n]+") do
+    local key, mark = line:match("^(.*)\t([^\t]*)$")
+    if key then sent[key] = mark end
+  end
+  return sent
+end
+
+local function record_sent(images)
+  if #images == 0 then return end
+  local sent = read_sent()
+  for _i, image in ipairs(images) do sent[image_key(image)] = fingerprint(image) end
+  local fh = io.open(SENT_FILE .. ".new", "w")
+  if not fh then return end
+  for key, mark in pairs(sent) do fh:write(key, "\t", mark, "\n") end
+  fh:close()
+  os.rename(SENT_FILE .. ".new", SENT_FILE)
+end
+
+-- The module's widgets and state --------------------------------------------------------------
+
+local ui = {}
+local state = { last = {}, running = false }
+
+local function module_privacy()
+  local word = dt.preferences.read(MODULE, "privacy", "enum")
+  for _i, known in ipairs(PRIVACY_WORDS) do if word == known then return word end end
+  return "private"
+end
+
+-- The last batch, one line per image, in the module; a short toast for the whole.
+local function show_results(title, results)
+  state.last = results
+  local lines, counts, order, not_sent = { title }, {}, {}, 0
+  for _i, r in ipairs(results) do
+    local line = string.format("%s: %s", r.name, _(r.status))
+    if r.message and r.message ~= "" then line = line .. " - " .. r.message end
+    lines[#lines + 1] = line
+    if not counts[r.status] then order[#order + 1] = r.status end
+    counts[r.status] = (counts[r.status] or 0) + 1
+    if r.status == "failed" or r.status == "skipped" then not_sent = not_sent + 1 end
+  end
+  if ui.report then -- a line per image, cut to the panel's width; the whole of it as the tooltip
+    ui.report.label = table.concat(lines, "\n")
+    ui.report.tooltip = table.concat(lines, "\n")
+  end
+  local parts = {}
+  for _i, status in ipairs(order) do
+    if status ~= "failed" and status ~= "skipped" then parts[#parts + 1] = string.format("%d %s", counts[status], _(status)) end
+  end
+  if not_sent > 0 then parts[#parts + 1] = string.format(_("%d not sent"), not_sent) end
+  local toast = string.format(_("Flickr: %s"), table.concat(parts, ", "))
+  if not_sent > 0 then toast = toast .. _(" - see the Flickr module") end
+  for _i, line in ipairs(lines) do dt.print_log("Flickr module: " .. line) end
+  report(toast)
+end
+
+-- A background job with a progress bar; cancel is shown only while something can be stopped.
+local function start_job(text, on_cancel)
+  local job = { percent = 0, valid = true }
+  if dt.gui.create_job then
+    job = dt.gui.create_job(text, true, function(j) on_cancel(j) end)
+  end
+  return job
+end
+
+local function set_progress(job, fraction, text)
+  if job.valid then job.percent = math.max(0, math.min(1, fraction)) end
+  if ui.status then ui.status.label = text end
+  dt.print_log(string.format("Flickr progress %d%%: %s", math.floor(fraction * 100 + 0.5), text))
+end
+
+-- Runs the tool in the background, its stdout into a file read line by line while darktable stays
+-- responsive (dt.control.sleep lets the cancel button's callback run). The tool runs in a process
+-- group of its own where setsid exists, so cancel's SIGINT reaches it: it then reports files not
+-- started as skipped (reason interrupted) and keeps pending tickets saved.
+local function spawn(executable, args, folder)
+  local quoted = { sh_quote(executable) }
+  for _i, arg in ipairs(args) do quoted[#quoted + 1] = sh_quote(arg) end
+  local out, err, status = folder .. "/out.jsonl", folder .. "/err.txt", folder .. "/status"
+  local inner = "trap '' INT; " .. table.concat(quoted, " ") .. " </dev/null >" .. sh_quote(out) .. " 2>" .. sh_quote(err)
+    .. "; echo $? >" .. sh_quote(status)
+  local group = os.execute("command -v setsid >/dev/null 2>&1") and "setsid " or ""
+  local pipe = io.popen(group .. "sh -c " .. sh_quote(inner) .. " >/dev/null 2>&1 </dev/null & echo $!", "r")
+  local pid = pipe and pipe:read("l")
+  if pipe then pipe:close() end
+  return { pid = tonumber(pid), out = out, err = err, status = status, group = group ~= "" }
+end
+
+local function interrupt(run)
+  if not run.pid or run.interrupted then return end
+  run.interrupted = true
+  if run.group then os.execute("kill -INT -- -" .. run.pid .. " 2>/dev/null") end
+  os.execute("pkill -INT -P " .. run.pid .. " 2>/dev/null")
+end
+
+-- Waits for the run to end, calling on_result(result) for each JSON line as it arrives.
+local function follow(run, on_result)
+  local fh, pending = nil, ""
+  while true do
+    local finished = read_all(run.status) ~= ""
+    fh = fh or io.open(run.out, "r")
+    if fh then
+      local chunk = fh:read("a") or ""
+      pending = pending .. chunk
+      while true do
+        local stop = pending:find("\n", 1, true)
+        if not stop then break end
+        local result = json_line(pending:sub(1, stop - 1))
+        pending = pending:sub(stop + 1)
+        if result then on_result(result) end
+      end
+    end
+    if finished then break end
+    dt.control.sleep(POLL_MS)
+  end
+  if fh then fh:close() end
+  local code = tonumber(read_all(run.status):match("%d+")) or 1
+  return code, read_all(run.err)
+end
+
+-- The export module's format (its settings as the user left them), or JPEG when it is not one
+-- Flickr takes or cannot be read.
+local function export_format()
+  local ok, name = pcall(dt.preferences.read, "darktable", "plugins/lighttable/export/format_name", "string")
+  local made, format = pcall(dt.new_format, ok and name ~= "" and name or "jpeg")
+  if not made or not format or not SUPPORTED_EXTENSIONS[string.lower(format.extension or "")] then
+    format = dt.new_format("jpeg")
+  end
+  for _i, side in ipairs({ "width", "height" }) do
+    local got, value = pcall(dt.preferences.read, "darktable", "plugins/lighttable/export/" .. side, "integer")
+    if got and tonumber(value) and value > 0 then format["max_" .. side] = value end
+  end
+  return format
+end
+
+-- Another version of the same source carrying the same id: it would replace its source's photo.
+local function twin_with_id(image, photo_id)
+  for _i, other in ipairs(image:get_group_members() or {}) do
+    if other.id ~= image.id and other.path == image.path and other.filename == image.filename then
+      local ids = photo_ids_from_tags(other)
+      if #ids == 1 and ids[1] == photo_id then return other end
+    end
+  end
+  return nil
+end
+
+local function failed(reason, words)
+  return { status = "failed", error = { reason = reason, message = words } }
+end
+
+-- Exports each image into its own subfolder of `folder` (named as the source, so an upload's
+-- title is the image's name); an entry per image as `prepare` makes it.
+local function export_all(images, folder, job, cancelled)
+  local format, entries = export_format(), {}
+  for i, image in ipairs(images) do
+    set_progress(job, EXPORT_SHARE * (i - 1) / #images, string.format(_("exporting %s (%d of %d)"), image_name(image), i, #images))
+    local sub = folder .. "/" .. i
+    local stem = image.filename:match("^(.*)%.[^.]*$") or image.filename
+    local file = sub .. "/" .. stem .. "." .. format.extension
+    local entry
+    if cancelled() then
+      entry = { image = image, name = image_name(image), result = failed("interrupted", "") }
+      entry.result.status = "skipped"
+    elseif os.execute("mkdir " .. sh_quote(sub)) and (format:write_image(image, file) or true) and read_all(file) ~= "" then
+      entry = prepare(image, file)
+    else
+      entry = { image = image, name = image_name(image), result = failed(nil,
+        _("darktable could not export it: check free space in darktable's temporary folder")) }
+    end
+    local twin = entry.photo_id and not entry.result and twin_with_id(image, entry.photo_id)
+    if twin then
+      entry.result = failed("duplicate_version", string.format(_(REASON_WORDS.duplicate_version), entry.photo_id, image_name(twin)))
+    end
+    entries[#entries + 1] = entry
+  end
+  return entries
+end
+
+local function remove_tree(folder)
+  if folder and folder:find("/flickr%-replace%.[^/]*$") then os.execute("rm -rf " .. sh_quote(folder)) end
+end
+
+-- One batch of the tool over exports of `images`: `command(entries)` gives its args and the
+-- entries it covers; returns the per-image outcomes. `title` names the job.
+local function run_exported(images, title, command, after)
+  if state.running then
+    report(_("Flickr: a batch is still running; wait for it or cancel it"))
+    return {}
+  end
+  local executable = find_executable()
+  if not executable then
+    report(NOT_FOUND)
+    return {}
+  end
+  local folder = new_private_folder(dt.configuration.tmp_dir)
+  if not folder then
+    report(_("Flickr: darktable's temporary folder is not writable: check its free space"))
+    return {}
+  end
+  state.running = true
+  local run, was_cancelled = nil, false
+  state.cancel = function()
+    was_cancelled = true
+    if run then interrupt(run) end
+  end
+  local job = start_job(title, state.cancel)
+  local ok, results = pcall(function()
+    local entries = export_all(images, folder, job, function() return was_cancelled end)
+    local args, todo = command(entries)
+    if #todo > 0 and not was_cancelled then
+      local done, by_path = 0, {}
+      set_progress(job, EXPORT_SHARE, string.format(_("sending %d images to Flickr"), #todo))
+      run = spawn(executable, args, folder)
+      if was_cancelled then interrupt(run) end
+      local code, err = follow(run, function(result)
+        by_path[result.path] = result
+        done = done + 1
+        local entry
+        for _i, e in ipairs(todo) do if e.file == result.path then entry = e end end
+        set_progress(job, EXPORT_SHARE + (1 - EXPORT_SHARE) * done / #todo, string.format(_("%s: %s (%d of %d)"),
+          entry and entry.name or "?", _(result.status or "?"), done, #todo))
+      end)
+      after(todo, by_path, code, err)
+    end
+    for _i, entry in ipairs(entries) do
+      if not entry.result then entry.result = failed("interrupted", "") entry.result.status = "skipped" end
+    end
+    local out = {}
+    for _i, entry in ipairs(entries) do out[#out + 1] = outcome_of(entry) end
+    return out
+  end)
+  remove_tree(folder)
+  state.running, state.cancel = false, nil
+  if job.valid then job.valid = false end
+  if not ok then error(results, 0) end
+  if was_cancelled then
+    if ui.status then ui.status.label = _("cancelled: what was sent finishes, or stays pending and is finished next time") end
+  elseif ui.status then
+    ui.status.label = ""
+  end
+  return results
+end
+
+local function selected_or(images)
+  if images and #images > 0 then return images end
+  return dt.gui.action_images or dt.gui.selection() or {}
+end
+
+local actions = {}
+
+-- Stops the running batch as the job's cancel button does: what has not been sent is not sent.
+function actions.cancel()
+  if state.cancel then state.cancel() end
+end
+
+function actions.replace(images)
+  images = selected_or(images)
+  local options = { upload_missing = ui.upload_missing and ui.upload_missing.value or upload_missing(),
+                    privacy = module_privacy() }
+  local results = run_exported(images, string.format(_("Flickr: replacing %d images"), #images),
+    function(entries)
+      local args, todo, _notes = batch_command(entries, options)
+      return args, todo
+    end,
+    function(todo, by_path, code, err)
+      take_results(todo, by_path, code, err)
+      local sent = {}
+      for _i, entry in ipairs(todo) do
+        if entry.result.status == "replaced" or entry.result.status == "uploaded" then sent[#sent + 1] = entry.image end
+      end
+      record_sent(sent)
+    end)
+  show_results(_("last replace:"), results)
+  return results
+end
+
+-- The tool on photo ids, not files (undo): one line per photo id, each mapped back to its images.
+local function run_on_ids(images, args_for, title)
+  local results, by_id, ids = {}, {}, {}
+  for _i, image in ipairs(images) do
+    local found = photo_ids_from_tags(image)
+    if #found ~= 1 then
+      results[#results + 1] = outcome(image, "skipped", "no_id", _(REASON_WORDS.no_id))
+    else
+      if not by_id[found[1]] then ids[#ids + 1] = found[1] end
+      by_id[found[1]] = by_id[found[1]] or {}
+      table.insert(by_id[found[1]], image)
+    end
+  end
+  local executable = find_executable()
+  if #ids > 0 and not executable then report(NOT_FOUND) return results end
+  if #ids > 0 then
+    local job = start_job(title, function() end)
+    set_progress(job, 0.1, title)
+    local out, code, err = run_flickr_replace(executable, args_for(ids))
+    job.valid = false
+    local seen = {}
+    for line in out:gmatch("[^\r\n]+") do
+      local result = json_line(line)
+      local id = result and (result.photo_id or result.path)
+      for _i, image in ipairs(by_id[id] or {}) do
+        seen[id] = true
+        local r = outcome_of({ image = image, result = result, photo_id = id })
+        results[#results + 1] = r
+      end
+    end
+    for _i, id in ipairs(ids) do
+      if not seen[id] then
+        for _j, image in ipairs(by_id[id]) do
+          results[#results + 1] = outcome(image, "failed", nil, string.format(_("flickr-replace exited with %d: %s"),
+            code, last_line(err) or _("no output")), id)
+        end
+      end
+    end
+  end
+  return results
+end
+
+function actions.undo(images)
+  local results = run_on_ids(selected_or(images), function(ids)
+    local args = { "undo", "--json" }
+    for _i, id in ipairs(ids) do args[#args + 1] = id end
+    return args
+  end, _("Flickr: putting back the earlier versions"))
+  show_results(_("last undo:"), results)
+  return results
+end
+
+function actions.link(images)
+  local todo, results = {}, {}
+  for _i, image in ipairs(selected_or(images)) do
+    if #photo_ids_from_tags(image) > 0 then
+      results[#results + 1] = outcome(image, "already", nil, string.format(_("photo %s"), photo_ids_from_tags(image)[1]))
+    else
+      todo[#todo + 1] = image
+    end
+  end
+  if #todo > 0 then
+    local linked = run_exported(todo, string.format(_("Flickr: finding %d images on Flickr"), #todo),
+      function(entries)
+        local args, covered = { "link", "--json" }, {}
+        for _i, entry in ipairs(entries) do
+          if not entry.result then covered[#covered + 1] = entry args[#args + 1] = entry.file end
+        end
+        return args, covered
+      end,
+      function(covered, by_path, code, err)
+        for _i, entry in ipairs(covered) do
+          local r = by_path[entry.file]
+          if r and r.status == "linked" and type(r.photo_id) == "string" then
+            dt.tags.attach(dt.tags.create("flickr:photo_id=" .. r.photo_id), entry.image)
+            entry.result = { status = "linked", photo_id = r.photo_id }
+          elseif r then
+            local words = r.status == "ambiguous" and _("more than one photo on Flickr could be it: tag it flickr:photo_id=N by hand")
+              or r.status == "unmatched" and _("no photo on Flickr matches it") or plain_words(r)
+            entry.result = { status = r.status or "failed", error = { message = words } }
+          else
+            entry.result = failed(nil, string.format(_("flickr-replace exited with %d: %s"), code, last_line(err) or _("no output")))
+          end
+        end
+      end)
+    for _i, r in ipairs(linked) do
+      if r.status == "ambiguous" or r.status == "unmatched" then
+        r.message = r.message ~= "" and r.message or nil
+      end
+      results[#results + 1] = r
+    end
+  end
+  show_results(_("last link:"), results)
+  return results
+end
+
+function actions.remove_id(images)
+  local results = {}
+  for _i, image in ipairs(selected_or(images)) do
+    local removed = {}
+    for _j, tag in ipairs(image:get_tags()) do
+      local name = tag.name or ""
+      if name:match("^flickr:photo_id=%d+$") or name:match("^flickr:id=%d+$") or name:match("^flickr|photo_id|%d+$")
+        or name:match("^flickr|id|%d+$") then
+        dt.tags.detach(tag, image)
+        removed[#removed + 1] = name:match("(%d+)$")
+      end
+    end
+    results[#results + 1] = outcome(image, #removed > 0 and "removed" or "skipped", nil,
+      #removed > 0 and string.format(_("no longer linked to photo %s"), table.concat(removed, ", ")) or _("it had no Flickr id"))
+  end
+  show_results(_("last remove id:"), results)
+  return results
+end
+
+function actions.select_changed()
+  local sent, changed, results = read_sent(), {}, {}
+  for _i, image in ipairs(dt.database) do
+    local mark = sent[image_key(image)]
+    if mark and mark ~= fingerprint(image) then
+      changed[#changed + 1] = image
+      results[#results + 1] = outcome(image, "changed", nil, _("edited since it was last sent"))
+    end
+  end
+  dt.gui.selection(changed)
+  show_results(string.format(_("%d images changed since they were sent:"), #changed), results)
+  return results
+end
+
+function actions.open(image)
+  image = image or selected_or(nil)[1]
+  if not image then return {} end
+  local ids = photo_ids_from_tags(image)
+  if #ids ~= 1 then
+    local results = { outcome(image, "skipped", "no_id", _(REASON_WORDS.no_id)) }
+    show_results(_("open on Flickr:"), results)
+    return results
+  end
+  local url = "https://www.flickr.com/photos/me/" .. ids[1]
+  local opener = OPEN_COMMANDS[dt.configuration.running_os] or "xdg-open"
+  os.execute(opener .. " " .. sh_quote(url) .. " >/dev/null 2>&1 &")
+  return { outcome(image, "opened", nil, url, ids[1]) }
+end
+
+-- The widgets: buttons call the actions on the selected images; settings are kept as preferences.
+local function button(label, tooltip, action)
+  return dt.new_widget("button") { label = label, tooltip = tooltip, clicked_callback = function() action() end }
+end
+
+local function build_module()
+  ui.upload_missing = dt.new_widget("check_button") {
+    label = _("upload missing"), value = upload_missing(),
+    tooltip = _("upload images that are not on Flickr yet as new photos, and tag them with their id"),
+    clicked_callback = function(w) dt.preferences.write(MODULE, "upload_missing", "bool", w.value) end,
+  }
+  local privacy_index = 1
+  for i, word in ipairs(PRIVACY_WORDS) do if word == module_privacy() then privacy_index = i end end
+  ui.privacy = dt.new_widget("combobox") {
+    label = _("privacy of uploads"), tooltip = _("who may see a photo uploaded as new"),
+    selected = privacy_index, changed_callback = function(w)
+      dt.preferences.write(MODULE, "privacy", "enum", PRIVACY_WORDS[w.selected] or "private")
+    end,
+    table.unpack(PRIVACY_WORDS),
+  }
+  ui.status = dt.new_widget("label") { label = "", halign = "start", ellipsize = "end" }
+  ui.report = dt.new_widget("label") { label = _("select images, then replace them on Flickr"), halign = "start",
+                                       selectable = true, ellipsize = "end" }
+  ui.box = dt.new_widget("box") {
+    orientation = "vertical",
+    button(_("replace on Flickr"), _("export the selected images with the export module's format and replace their photos"),
+      function() actions.replace() end),
+    ui.upload_missing,
+    ui.privacy,
+    dt.new_widget("box") { orientation = "horizontal",
+      button(_("open on Flickr"), _("show the selected image's photo in the browser"), function() actions.open() end),
+      button(_("undo last replace"), _("put back each photo's version from before its last replace"), function() actions.undo() end) },
+    dt.new_widget("box") { orientation = "horizontal",
+      button(_("link"), _("find the photo on Flickr of each selected image without an id, and tag it"), function() actions.link() end),
+      button(_("remove id"), _("forget the selected images' Flickr ids"), function() actions.remove_id() end) },
+    button(_("select changed since sent"), _("select the images edited after their last replace or upload"),
+      function() actions.select_changed() end),
+    ui.status,
+    ui.report,
+  }
+  return ui.box
+end
+
+local function register_gui()
   dt.register_storage(MODULE, _(LABEL), store, finalize, supported, initialize)
-  script_data.destroy = function() dt.destroy_storage(MODULE) end
+  dt.preferences.register(MODULE, "privacy", "enum", _("flickr-replace: privacy of uploads"),
+    _("who may see a photo uploaded as new"), "private", table.unpack(PRIVACY_WORDS))
+  dt.register_lib(MODULE, _("Flickr"), true, false,
+    { [dt.gui.views.lighttable] = { "DT_UI_CONTAINER_PANEL_RIGHT_CENTER", 100 } }, build_module(), nil, nil)
+  dt.register_event(MODULE, "shortcut", function() actions.replace() end, _("Flickr: replace selected images"))
+  script_data.destroy = function()
+    dt.destroy_storage(MODULE)
+    dt.destroy_event(MODULE, "shortcut")
+    dt.gui.libs[MODULE].visible = false
+  end
+  script_data.destroy_method = "hide"
+  script_data.restart = function() dt.gui.libs[MODULE].visible = true end
+  script_data.show = script_data.restart
+end
+
+if dt.configuration.has_gui then
+  register_gui()
 else
   dt.register_event(MODULE, "intermediate-export-image", on_intermediate_export)
   script_data.destroy = function() dt.destroy_event(MODULE, "intermediate-export-image") end
 end
+script_data.actions = actions
 
 return script_data
