@@ -183,3 +183,11 @@ def test_a_picture_beyond_pillows_pixel_limit_is_compared(tmp_path):
     picture = picture_of(path)
     assert picture is not None and (picture.width, picture.height) == (24000, 16000)
     assert compare(digest("coffee"), picture).similar
+
+
+def test_a_plain_coloured_picture_is_the_same_as_itself_and_not_as_a_photo():
+    """A flat colour has no structure for the search to lock onto: the frames as they are still count."""
+    plain = Image.new("RGB", (16, 12), (120, 80, 40))
+    flat = picture_of(encode(plain, "PNG"))
+    assert compare(flat, picture_of(encode(plain))).similar
+    assert not compare(flat, picture_of(encode(photo("astronaut")))).similar

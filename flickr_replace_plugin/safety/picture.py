@@ -216,7 +216,11 @@ def _closest(a: Picture, b: Picture) -> tuple[float, align.Placement]:
     starts = []
     for outer, inner in ((a, b), (b, a)):
         judge = _Judge(outer.image(), inner.image())
-        starts += [(judge.distance(start), start, judge) for start in align.candidates(judge.outer, judge.inner)]
+        # the frames as they are (positions are in units of the outer width): a search may miss it on
+        # a picture with little structure (a flat colour has no peak to find)
+        whole = align.Placement(None, 0.0, 1.0, 0.5, judge.outer.height / judge.outer.width / 2)
+        starts += [(judge.distance(start), start, judge)
+                   for start in (whole, *align.candidates(judge.outer, judge.inner))]
     starts.sort(key=lambda found: found[0])
     best = (2.0, align.Placement(None, 0.0, 1.0, 0.5, 0.5))
     for _, start, judge in starts[:REFINED]:
@@ -276,9 +280,13 @@ def _bands(window: Any) -> tuple[Any, Any]:
 def _agreement(ours: Any, theirs: Any) -> float:
     """Pearson's r of two unit bands, over all but the OUTLIERS share of pixels where they disagree most:
     a watermark, a retouched spot or a moved object changes a small area a lot, and should not
-    outweigh the rest of the picture."""
+    outweigh the rest of the picture. A flat band has no structure to agree with (r 0), but two
+    flat bands agree (r 1): a plain-coloured picture is the same as itself."""
     import numpy as np
 
+    flat_ours, flat_theirs = not ours.any(), not theirs.any()
+    if flat_ours or flat_theirs:
+        return 1.0 if flat_ours and flat_theirs else 0.0
     gap = np.abs(ours - theirs).ravel()
     rank = min(gap.size - 1, int(gap.size * (1 - OUTLIERS)))
     keep = gap <= np.partition(gap, rank)[rank]
