@@ -22,3 +22,17 @@ def test_a_file_just_uploaded_is_not_sent_again_as_a_replace(sandbox, cli_env, t
     [second] = again.results()
     assert (second["status"], second["error"]["reason"]) == ("skipped", "unchanged"), again.stdout
     assert uploads(sandbox) == []
+
+
+def files_under(root) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_dry_run_writes_nothing_anywhere_not_even_the_photo_list_cache(sandbox, cli_env, tmp_path):
+    sandbox.seed(3)
+    new = export(tmp_path / "photos" / "new.jpg", "rocket")
+    before = files_under(tmp_path)
+    ran = cli(["replace", "--upload-missing", "--dry-run", "--json", str(new)], cli_env)
+    [result] = ran.results()
+    assert result["status"] == "dry-run", ran.stdout
+    assert files_under(tmp_path) == before
