@@ -36,3 +36,17 @@ def test_a_dry_run_writes_nothing_anywhere_not_even_the_photo_list_cache(sandbox
     [result] = ran.results()
     assert result["status"] == "dry-run", ran.stdout
     assert files_under(tmp_path) == before
+
+
+def test_an_upload_found_by_a_rerun_is_not_sent_again_as_a_replace(sandbox, cli_env, tmp_path):
+    path = export(tmp_path / "IMG_0043.jpg", "rocket")
+    pending = cli(["replace", "--upload-missing", "--no-wait", "--json", str(path)], cli_env)
+    assert pending.results()[0]["status"] == "pending", pending.stdout
+    found = cli(["replace", "--upload-missing", "--json", str(path)], cli_env)
+    [result] = found.results()
+    assert result["status"] == "uploaded" and result["attempts"] == 0, found.stdout
+    sandbox.clear_requests()
+    again = cli(["replace", "--json", str(path)], cli_env)
+    [second] = again.results()
+    assert (second["status"], second["error"]["reason"]) == ("skipped", "unchanged"), again.stdout
+    assert uploads(sandbox) == []
