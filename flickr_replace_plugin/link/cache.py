@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -85,10 +86,17 @@ def mark_stale(cache_dir: Path, base_url: str | None, oauth_token: str | None) -
 
 
 class PhotoCache:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, scratch: bool = False) -> None:
+        """`scratch` (a dry run): read the file as it is, keep what is learnt in memory only."""
         self.path = path
-        self.db = sqlite3.connect(path, check_same_thread=False)
+        if scratch:
+            self.db = sqlite3.connect(":memory:", check_same_thread=False)
+            if path.exists():
+                with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as disk:
+                    disk.backup(self.db)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.executescript(_SCHEMA)
 
     def close(self) -> None:

@@ -31,7 +31,7 @@ class Linker:
     """One run's photo list, small pictures and client; `match` answers per file, `link_all` per run."""
 
     def __init__(self, config: Config, plugins: Any = None, *, refresh: bool = False,
-                 cache_dir: Path | None = None, client: Any = None) -> None:
+                 cache_dir: Path | None = None, client: Any = None, scratch: bool = False) -> None:
         from ..flickr.client import FlickrClient
         from ..plugins import get_plugins
         from ..safety.journal import Journal
@@ -41,7 +41,7 @@ class Linker:
         self.client = client or FlickrClient(config)
         self._own_client = client is None
         path = cache_file(cache_dir or config.user_dirs.cache, config.base_url, config.oauth_token)
-        self.cache = PhotoCache(path)
+        self.cache = PhotoCache(path, scratch)
         self.pictures = SmallPictures(self.cache, lambda url: self._retrying(lambda: self.client.fetch(url)))
         self.claims = Claims(Journal(config.state_path))
         self.refresh = refresh

@@ -47,8 +47,8 @@ def upload_fields(path: str, privacy: str, original: str | None = None) -> dict[
 class DuplicateGuard:
     """One run's photo list, shared by its workers: is this file already one of the user's photos?"""
 
-    def __init__(self, config: Config, plugins: Any) -> None:
-        self.config, self.plugins = config, plugins
+    def __init__(self, config: Config, plugins: Any, scratch: bool = False) -> None:
+        self.config, self.plugins, self.scratch = config, plugins, scratch
         self._linker: Any = None
         self._lock = threading.Lock()
 
@@ -91,7 +91,7 @@ class DuplicateGuard:
         from .run import Linker
 
         if self._linker is None:
-            self._linker = Linker(self.config, self.plugins)
+            self._linker = Linker(self.config, self.plugins, scratch=self.scratch)
         return self._linker
 
     def close(self) -> None:

@@ -96,6 +96,8 @@ def found_photo(file: FileRun, services: "Services", photo_id: str, how: str) ->
 def _landed(file: FileRun, services: "Services", photo_id: str, entry: dict[str, Any]) -> Outcome:
     """An earlier run's photo of this file: these bytes (the result), or an earlier version (replaced)."""
     if entry["sha256"] == file.expected_sha256:
+        if not services.options.dry_run:  # completed with the photo's secrets: skip-unchanged knows it
+            file.result.journal_entry = entry["id"]
         return found_photo(file, services, photo_id, "by an earlier run")
     if not services.options.dry_run:
         if entry["status"] != "uploaded":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from ..flickr.responses import FlickrFailure
 from ..photoid.candidates import CALLER_SOURCES
 from ..result import ReplaceResult, Status
 from ..photoid.record import record_photo_id
@@ -33,6 +34,8 @@ def replaced(result: ReplaceResult, services: "Services") -> None:
 def uploaded(result: ReplaceResult, photo_id: str, services: "Services") -> None:
     """A new photo: recorded next to the source image, so its next export replaces it."""
     result.status, result.photo_id = Status.UPLOADED, photo_id
+    if result.secret is None:  # skip-unchanged knows the photo still holds this send by its secrets
+        fill_secrets(result, services)
     follow(result, services)
     record_new(result, photo_id, services)
 
@@ -41,3 +44,12 @@ def record_new(result: ReplaceResult, photo_id: str, services: "Services") -> No
     """A new photo's id next to the source image (a warning when it cannot be written)."""
     result.photo_id = photo_id
     record_upload(result, services.options.metadata, services.config.state_path)
+
+
+def fill_secrets(result: ReplaceResult, services: "Services") -> None:
+    """The photo's new secrets (getInfo); replaced all the same when they stay unknown (null)."""
+    try:
+        result.secret, result.originalsecret = services.retry(
+            lambda: services.client().photo_secrets(result.photo_id or ""))
+    except FlickrFailure as exc:
+        log.warning("photo %s sent, but its new secrets are unknown: %s", result.photo_id, exc.error.message)

@@ -162,7 +162,7 @@ class Services:
             if self._guard is None:
                 from ..link.upload import DuplicateGuard
 
-                self._guard = DuplicateGuard(self.config, self.plugins)
+                self._guard = DuplicateGuard(self.config, self.plugins, scratch=self.options.dry_run)
             return self._guard
 
     def download(self, url: str, into: BinaryIO, max_bytes: int | None = None) -> int:

@@ -6,9 +6,9 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from ..flickr.responses import FlickrFailure, Ticket, TicketState
+from ..flickr.responses import Ticket, TicketState
 from ..result import Origin, ReplaceResult, ResultError
-from .landed import replaced, uploaded
+from .landed import fill_secrets, replaced, uploaded
 
 if TYPE_CHECKING:
     from .services import Services
@@ -36,7 +36,7 @@ def wait_for_ticket(result: ReplaceResult, state: TicketState | None, started: f
         result.fail(ResultError(f"ticket {result.ticket_id} finished photo {state.photo_id}, not {result.photo_id}: "
                                 "check both on flickr.com", origin=Origin.FLICKR))
     elif done:
-        _fill_secrets(result, services)
+        fill_secrets(result, services)
         replaced(result, services)
     elif state.status is Ticket.FAILED:
         result.fail(ResultError.flickr(3, f"Flickr could not process the replacement (ticket {result.ticket_id}): "
@@ -47,11 +47,3 @@ def wait_for_ticket(result: ReplaceResult, state: TicketState | None, started: f
     log.info("%s: ticket %s finished: %s", result.path, result.ticket_id, result.status.value)
     return result
 
-
-def _fill_secrets(result: ReplaceResult, services: "Services") -> None:
-    """The photo's new secrets (getInfo); replaced all the same when they stay unknown (null)."""
-    try:
-        result.secret, result.originalsecret = services.retry(
-            lambda: services.client().photo_secrets(result.photo_id or ""))
-    except FlickrFailure as exc:
-        log.warning("photo %s replaced, but its new secrets are unknown: %s", result.photo_id, exc.error.message)
