@@ -76,6 +76,44 @@ def test_a_rerun_after_sigkill_mid_upload_makes_no_second_photo(sandbox, env, tm
     assert result["status"] == "uploaded" and sidecar_id(path) == result["photo_id"]
 
 
+def journal_statuses(env: dict[str, str]) -> list[str]:
+    import sqlite3
+    from contextlib import closing
+
+    path = Path(env["FLICKR_REPLACE_STATE_DIR"]) / "journal.sqlite"
+    if not path.exists():
+        return []
+    try:
+        with closing(sqlite3.connect(path)) as db:
+            return [row[0] for row in db.execute("SELECT status FROM entries")]
+    except sqlite3.Error:  # being created by the run this very moment
+        return []
+
+
+def test_a_rerun_right_after_ctrl_c_while_flickr_still_works_on_the_upload_makes_no_second_photo(
+        sandbox, env, tmp_path):
+    import signal
+
+    path = export(tmp_path / "IMG_0010.jpg", "coffee", taken="2023:04:01 10:00:03")
+    sandbox.ticket_delay = 6.0  # Flickr processes the upload slowly
+    sandbox.faults.push("drip", scope="upload", interval=2.0)  # taken in, then answered slowly
+    run = Started([*UPLOAD, str(path)], env, tmp_path / "stopped.jsonl")
+    wait_until(lambda: bool(sandbox.store.tickets), what="Flickr to take the upload in")
+    assert "sent" in journal_statuses(env)
+    run.finish(signal.SIGINT)
+    sandbox.faults.clear()
+    again = cli([*UPLOAD, str(path)], env)  # at once: the photo does not exist yet
+    [result] = again.results()
+    assert result["status"] == "failed" and result["attempts"] == 0
+    assert result["error"]["reason"] == "earlier_upload_pending" and result["error"]["retryable"]
+    sandbox.release_tickets()
+    later = cli([*UPLOAD, str(path)], env)
+    [result] = later.results()
+    assert later.returncode == 0, later.stderr
+    assert photos(sandbox) == 1, "a rerun uploaded a second photo while the first was being processed"
+    assert result["status"] == "uploaded" and "by an earlier run" in " ".join(result["warnings"])
+
+
 def test_a_rerun_while_the_first_ticket_waits_takes_that_ticket_photo(sandbox, env, tmp_path):
     sandbox.ticket_delay = 1.5
     path = export(tmp_path / "IMG_0010.jpg", "coffee")

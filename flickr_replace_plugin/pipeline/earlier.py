@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..flickr.responses import FlickrFailure, Ticket, parse_tickets
 from ..result import Origin, ResultError, Status
-from ..safety.journal import SENDING
+from ..safety.journal import SENDING, WHOLE_SENT
 from ..safety.targets import NOT_FOUND_CODES
 from ..safety.versions import file_sha256
-from ..link.earlier import since
+from ..link.earlier import SLACK_S, since
 from .context import FileRun, Outcome
 from .landed import record_new, uploaded
 from .origin import source_image
@@ -29,7 +29,11 @@ if TYPE_CHECKING:
     from .services import Services
 
 log = logging.getLogger("flickr_replace.core")
-UNANSWERED = (SENDING, "failed")  # an upload whose answer never came (killed, cut off, lost)
+UNANSWERED = (SENDING, WHOLE_SENT, "failed")  # an upload whose answer never came (killed, cut off, lost)
+# How long after a whole body went out with no answer Flickr may still be processing it: until
+# then a rerun that finds no photo waits rather than risk a second one (the safer reading; Flickr
+# does not say how long processing may take).
+WHOLE_SENT_GRACE_S = 300
 SEARCH_DELAYS_ASYNC = (0.0, 1.0, 2.0)  # an async upload's photo shows once its ticket is processed
 TICKET_POLL_S = 0.5
 _STILL_PENDING = "pending"
@@ -173,8 +177,14 @@ class Lost:
         self._found: list["Listed"] | None = None
 
     def photo(self, entry: dict[str, Any]) -> str | ResultError | None:
+        age = time.time() - since(entry["time"]) - SLACK_S
+        recent = entry["status"] == WHOLE_SENT and age < WHOLE_SENT_GRACE_S
         if self._found is None:
-            self._found = search(self.file, self.services, self.after)
+            self._found = search(self.file, self.services, self.after, SEARCH_DELAYS_ASYNC if recent else (0.0,))
+        if not self._found and recent:
+            return ResultError(f"an earlier upload of this file went out whole at {entry['time']} but its answer never "
+                               "came, and Flickr may still be processing it: not uploaded again yet; run this command "
+                               "again in a few minutes", Origin.FLICKR, retryable=True, reason="earlier_upload_pending")
         if len(self._found) <= 1:
             if self._found and not self.services.options.dry_run:
                 self.services.journal.finish(entry["id"], "uploaded", photo_id=self._found[0].photo_id)

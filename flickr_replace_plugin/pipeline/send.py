@@ -6,6 +6,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Callable
 
+from ..errors import JournalUnavailable
 from ..flickr.responses import FlickrFailure, UploadAnswer
 from ..result import Origin, ResultError, Status
 from ..safety.restore import PutBack, changed_verdict
@@ -71,6 +72,8 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
         if landed is not None:
             return landed
         sent = versions.attempt()
+        if file.new:
+            sent.on_whole = lambda: _mark_whole(result.journal_entry, services)
         answer: UploadAnswer | None
         try:
             answer = upload(sent)
@@ -88,6 +91,16 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
         return answer  # type: ignore[return-value]  # None only when the file changed (raised above)
 
     return services.retry(attempt)
+
+
+def _mark_whole(entry: int | None, services: "Services") -> None:
+    """A new photo's body went out whole: a rerun after a kill from here looks for the photo first."""
+    if entry is None:
+        return
+    try:
+        services.journal.mark_whole(entry)
+    except JournalUnavailable as exc:  # the upload goes on; a rerun then searches once, as for a cut-off body
+        log.warning("%s", exc)
 
 
 class LostAnswer:

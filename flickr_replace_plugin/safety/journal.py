@@ -20,7 +20,10 @@ from typing import Any, Iterable, Iterator
 from ..errors import JournalUnavailable
 
 FILENAME = "journal.sqlite"
-SENDING = "sending"  # the status of an entry whose upload has not been answered (yet, or ever)
+SENDING = "sending"
+# A new photo's upload whose body went out whole and whose answer has not come (yet, or ever):
+# Flickr may have made the photo, so a rerun looks for it before uploading again.
+WHOLE_SENT = "sent"  # the status of an entry whose upload has not been answered (yet, or ever)
 BUSY_MS = 30_000
 SENT_STATUSES = ("replaced", "uploaded", "pending")  # Flickr holds (or will hold) the bytes sent
 _SCHEMA = """
@@ -129,6 +132,11 @@ class Journal:
             if backup_record is not None:
                 db.execute("UPDATE entries SET backup_bytes = ?, backup_sha256 = ? WHERE id = ?", (*backup_record, entry))
             return entry
+
+    def mark_whole(self, entry: int) -> None:
+        """The entry's body went out whole; its answer is awaited (a kill from here may leave a photo)."""
+        with self._connect(write=True) as db:
+            db.execute("UPDATE entries SET status = ? WHERE id = ? AND status = ?", (WHOLE_SENT, entry, SENDING))
 
     def finish(self, entry: int, status: str, *, sha256: str | None = None, secret: str | None = None,
                originalsecret: str | None = None, photo_id: str | None = None) -> None:

@@ -11,7 +11,7 @@ import os
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 READ_BLOCK = 1 << 20
 QUEUED_BLOCKS = 8  # blocks (1 MiB at full speed) waiting to be hashed: memory stays flat
@@ -69,12 +69,18 @@ class Attempt:
     before: tuple[int, int] | None = None
     after: tuple[int, int] | None = None
     read: int = 0
+    on_whole: Callable[[], None] | None = None  # told once the body has been read to its end
+    _seen: int = 0
 
     def opened(self, fd: int) -> None:
         self.before = _stamp(fd)
 
     def update(self, block: bytes) -> None:
         self.digest.update(block)
+        self._seen += len(block)
+        if self.on_whole is not None and self.before is not None and self._seen >= self.before[0]:
+            told, self.on_whole = self.on_whole, None
+            told()
 
     def closed(self, fd: int, read: int) -> None:
         self.after, self.read = _stamp(fd), read
