@@ -130,6 +130,15 @@ class Journal:
                 db.execute("UPDATE entries SET backup_bytes = ?, backup_sha256 = ? WHERE id = ?", (*backup_record, entry))
             return entry
 
+    def sending(self, entry: int, *, sha256: str | None = None, backup: str | None = None,
+                backup_record: tuple[int, str] | None = None) -> None:
+        """What only the send itself learns, written before the body's last bytes go out (Flickr
+        takes no body cut short): the hash of the bytes sent, the backup saved beside them."""
+        with self._connect(write=True) as db:
+            db.execute("UPDATE entries SET sha256 = COALESCE(?, sha256), backup = COALESCE(?, backup),"
+                       " backup_bytes = COALESCE(?, backup_bytes), backup_sha256 = COALESCE(?, backup_sha256)"
+                       " WHERE id = ?", (sha256, backup, *(backup_record or (None, None)), entry))
+
     def finish(self, entry: int, status: str, *, sha256: str | None = None, secret: str | None = None,
                originalsecret: str | None = None, photo_id: str | None = None) -> None:
         """Complete an entry with the outcome; `sha256` (when given) is of exactly the bytes sent, and
