@@ -96,8 +96,13 @@ def test_a_backup_that_cannot_be_saved_whole_stops_the_replace(sandbox, config, 
     sandbox.faults.push("truncate", count=2 + config.retries)
     result = replace(str(path), photo_id=pid, config=config)
     assert reason(result) == "backup_failed" and "--no-backup" in result.error.message
-    assert uploads(sandbox) == [] and sandbox.photo_bytes(pid) == original
+    assert sandbox.photo_bytes(pid) == original
+    # the upload went out beside the download, its body held short of its end and cut there: refused
+    assert [u["photo_size"] for u in uploads(sandbox)] == [None]
+    assert uploads(sandbox)[0]["content_length"] > path.stat().st_size
     assert not any(p.is_file() for p in (tmp_path / "backups").rglob("*"))
+    with sqlite3.connect(tmp_path / "state" / "journal.sqlite") as db:
+        assert db.execute("SELECT status, backup FROM entries").fetchall() == [("failed", None)]
 
 
 def test_no_backup_replaces_without_downloading(sandbox, config, photo, tmp_path):

@@ -30,10 +30,13 @@ MAX_DOWNLOAD = 1 << 30  # a backup with no size limit given: more than any origi
 
 
 class ReadWatch(Protocol):
-    """Sees an upload's file: its descriptor when opened and closed, every block read in between."""
+    """Sees an upload's file: its descriptor when opened and closed, every block read in between,
+    and (`ending`) the moment the whole file was read, before the body's closing boundary goes out:
+    raising there cuts the body short, which Flickr refuses."""
 
     def opened(self, fd: int) -> None: ...
     def update(self, block: bytes) -> None: ...
+    def ending(self) -> None: ...
     def closed(self, fd: int, read: int) -> None: ...
 
 
@@ -114,7 +117,8 @@ class FlickrClient:
             if watch is not None:
                 watch.opened(raw.fileno())
             sending = ThrottledFile(raw, size, self.config.limit_rate, progress, watch)
-            body = MultipartBody(fields, wire_name(path), sending, content_type)
+            body = MultipartBody(fields, wire_name(path), sending, content_type,
+                                 ending=watch.ending if watch is not None else None)
             try:
                 answer = self._send("POST", url, what="upload", data=body, auth=auth,
                                     headers={"Content-Type": body.content_type},
@@ -219,9 +223,10 @@ class MultipartBody:
     """
 
     def __init__(self, fields: Mapping[str, str], filename: str, file: ThrottledFile, content_type: str,
-                 name: str = "photo") -> None:
+                 name: str = "photo", ending: Callable[[], None] | None = None) -> None:
         self.boundary = secrets.token_hex(16)
         self.file = file
+        self.ending = ending  # called before the closing boundary: the body is not whole until it returns
         dash = f"--{self.boundary}\r\n"
         head = "".join(f'{dash}Content-Disposition: form-data; name="{_quote(k)}"\r\n\r\n{v}\r\n'
                        for k, v in fields.items())
@@ -246,6 +251,8 @@ class MultipartBody:
                 raise OSError(f"the file shrank while it was being sent ({left} bytes missing)")
             left -= len(chunk)
             yield chunk
+        if self.ending is not None:
+            self.ending()
         yield self.tail
 
 

@@ -88,12 +88,13 @@ def unchanged(file: FileRun, services: "Services") -> Outcome:
 
 
 def backup(file: FileRun, services: "Services") -> Outcome:
-    """The photo's current original, saved whole before anything is sent (not on a dry run)."""
-    if services.options.dry_run or not backing_up(services) or file.info is None:
+    """The photo's current original, saved whole before Flickr can take the new one (not on a dry
+    run): a download begun beside the picture check goes on beside the upload, whose body's last
+    bytes wait for it (send.py); one not begun is saved here, before the upload starts."""
+    if services.options.dry_run or not backing_up(services) or file.info is None or BACKUP in file.ahead:
         return None
-    started = file.ahead.pop(BACKUP, None)  # begun beside the picture check
     try:
-        saved = started.result() if started is not None else _save_backup(file.info, services)
+        saved = _save_backup(file.info, services)
     except BackupFailed as exc:
         return exc.error
     file.result.backup, file.backup_record = str(saved.path), (saved.size, saved.sha256)

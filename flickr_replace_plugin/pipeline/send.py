@@ -6,18 +6,19 @@ import logging
 import time
 from typing import TYPE_CHECKING, Callable
 
-from ..errors import JournalUnavailable
 from ..flickr.responses import FlickrFailure, UploadAnswer
 from ..result import Origin, ResultError, Status
 from ..safety.restore import PutBack, changed_verdict
 from ..link.earlier import SLACK_S
-from ..safety.versions import Attempt, Versions, file_sha256
+from ..safety.backup import BackupFailed
+from ..safety.versions import Attempt, Versions
 from ..tickets import unsaved
 from .context import FileRun, Outcome
 from .earlier import SEARCH_DELAYS_ASYNC, ambiguous, search
 from .landed import replaced, uploaded
 from .local import fits
 from .origin import source_image
+from .remote import BACKUP
 
 if TYPE_CHECKING:
     from .services import Services
@@ -57,14 +58,12 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
     """Every attempt sends one and the same whole version, else the `changed_while_sending` refusal."""
     result = file.result
     upload = _uploader(file, services)
-    if file.expected_sha256 is None:  # the journal knows what goes out before it does (a kill mid-way)
-        file.expected_sha256 = file_sha256(file.file.file)
-    versions = Versions(file.expected_sha256)
     result.journal_entry = services.journal.begin(
         path=result.path, photo_id=result.photo_id, backup=result.backup,
         command="upload" if file.new else services.options.command,
         previous=result.previous, sha256=file.expected_sha256, size=result.bytes,
         original=source_image(result.path, services.options.metadata), backup_record=file.backup_record)
+    versions = Versions(file.expected_sha256, gate=lambda sent: _before_end(file, services, sent))
     lost = LostAnswer(file, services) if file.new else None
 
     def attempt() -> UploadAnswer:
@@ -72,8 +71,6 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
         if landed is not None:
             return landed
         sent = versions.attempt()
-        if file.new:
-            sent.on_whole = lambda: _mark_whole(result.journal_entry, services)
         answer: UploadAnswer | None
         try:
             answer = upload(sent)
@@ -93,14 +90,24 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
     return services.retry(attempt)
 
 
-def _mark_whole(entry: int | None, services: "Services") -> None:
-    """A new photo's body went out whole: a rerun after a kill from here looks for the photo first."""
-    if entry is None:
-        return
-    try:
-        services.journal.mark_whole(entry)
-    except JournalUnavailable as exc:  # the upload goes on; a rerun then searches once, as for a cut-off body
-        log.warning("%s", exc)
+def _before_end(file: FileRun, services: "Services", sent: Attempt) -> None:
+    """Before the body's last bytes go out (Flickr takes no body cut short, so nothing is replaced
+    until then): the backup begun beside the checks is saved whole, and the journal knows it and the
+    hash of the bytes sent, hashed as they went (one read of the file, not two; a kill past this
+    point leaves both known). A backup that failed cuts the body short: `backup_failed`."""
+    result = file.result
+    started = file.ahead.get(BACKUP)
+    if started is not None and result.backup is None:
+        try:
+            saved = started.result()
+        except BackupFailed as exc:
+            raise FlickrFailure(exc.error) from None
+        result.backup, file.backup_record = str(saved.path), (saved.size, saved.sha256)
+        services.journal.sending(result.journal_entry or 0, backup=result.backup, backup_record=file.backup_record)
+    if file.expected_sha256 is None:
+        services.journal.sending(result.journal_entry or 0, sha256=sent.sha256)
+    if file.new:  # Flickr may make the photo from here on: a rerun after a kill looks for it first
+        services.journal.sending(result.journal_entry or 0, whole=True)
 
 
 class LostAnswer:

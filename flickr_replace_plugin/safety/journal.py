@@ -133,10 +133,18 @@ class Journal:
                 db.execute("UPDATE entries SET backup_bytes = ?, backup_sha256 = ? WHERE id = ?", (*backup_record, entry))
             return entry
 
-    def mark_whole(self, entry: int) -> None:
-        """The entry's body went out whole; its answer is awaited (a kill from here may leave a photo)."""
+    def sending(self, entry: int, *, sha256: str | None = None, backup: str | None = None,
+                backup_record: tuple[int, str] | None = None, whole: bool = False) -> None:
+        """What only the send itself learns, written before the body's last bytes go out (Flickr
+        takes no body cut short): the hash of the bytes sent, the backup saved beside them; `whole`:
+        the body is about to end, so Flickr may hold the result from here (status `sent` until the
+        answer comes: a kill from here may leave a photo, which a rerun looks for first)."""
         with self._connect(write=True) as db:
-            db.execute("UPDATE entries SET status = ? WHERE id = ? AND status = ?", (WHOLE_SENT, entry, SENDING))
+            db.execute("UPDATE entries SET sha256 = COALESCE(?, sha256), backup = COALESCE(?, backup),"
+                       " backup_bytes = COALESCE(?, backup_bytes), backup_sha256 = COALESCE(?, backup_sha256),"
+                       " status = CASE WHEN ? AND status = ? THEN ? ELSE status END"
+                       " WHERE id = ?", (sha256, backup, *(backup_record or (None, None)), whole, SENDING, WHOLE_SENT,
+                                         entry))
 
     def finish(self, entry: int, status: str, *, sha256: str | None = None, secret: str | None = None,
                originalsecret: str | None = None, photo_id: str | None = None) -> None:

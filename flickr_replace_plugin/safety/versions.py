@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
 READ_BLOCK = 1 << 20
-QUEUED_BLOCKS = 8  # blocks (1 MiB at full speed) waiting to be hashed: memory stays flat
+QUEUED_BLOCKS = 2  # blocks (1 MiB at full speed) waiting to be hashed: memory stays flat
 
 
 def file_sha256(file: BinaryIO) -> str:
@@ -69,18 +69,17 @@ class Attempt:
     before: tuple[int, int] | None = None
     after: tuple[int, int] | None = None
     read: int = 0
-    on_whole: Callable[[], None] | None = None  # told once the body has been read to its end
-    _seen: int = 0
+    gate: "Callable[[Attempt], None] | None" = None  # runs once the whole file was read, before the body ends
 
     def opened(self, fd: int) -> None:
         self.before = _stamp(fd)
 
     def update(self, block: bytes) -> None:
         self.digest.update(block)
-        self._seen += len(block)
-        if self.on_whole is not None and self.before is not None and self._seen >= self.before[0]:
-            told, self.on_whole = self.on_whole, None
-            told()
+
+    def ending(self) -> None:
+        if self.gate is not None:
+            self.gate(self)
 
     def closed(self, fd: int, read: int) -> None:
         self.after, self.read = _stamp(fd), read
@@ -99,13 +98,14 @@ class Attempt:
 class Versions:
     """Every attempt at one file; `changed()` says whether they all sent one and the same version."""
 
-    def __init__(self, expected_sha256: str | None = None) -> None:
-        self.expected = expected_sha256  # a hash taken before sending (skip-unchanged), if any
+    def __init__(self, expected_sha256: str | None = None, gate: "Callable[[Attempt], None] | None" = None) -> None:
+        self.expected = expected_sha256  # a hash taken before sending (skip-unchanged, a new photo), if any
+        self.gate = gate
         self.first: Attempt | None = None
         self.last: Attempt | None = None
 
     def attempt(self) -> Attempt:
-        self.last = Attempt()
+        self.last = Attempt(gate=self.gate)
         if self.first is None:
             self.first = self.last
         return self.last
