@@ -27,3 +27,12 @@ seconds = _argtype(RULES["timeout"], "seconds")
 # a ticket wait of 0 s would report every async upload pending at once: --no-wait says that
 wait_seconds = _argtype(RULES["http_timeout"], "wait_seconds")
 byte_size = _argtype(Rule("integer", "a byte size such as 500k or 2M", _byte_size), "byte_size")
+
+
+def journal_time(text: str) -> str:
+    """A time as `history` prints it (or its start: at least the date): `undo --to`."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) < 8 or not text[:1].isdigit():
+        raise argparse.ArgumentTypeError(f"must be a time as `flickr-replace history` prints it (such as "
+                                         f"2026-01-02T03:04:05Z, or at least its date), not {text!r}")
+    return text

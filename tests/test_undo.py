@@ -100,6 +100,8 @@ def test_undo_to_a_time_from_history_puts_back_that_sends_backup(sandbox, cli_en
     assert Path(json.loads(ran.stdout)["backup"]).read_bytes() == v3  # what it overwrote is kept
     missing = cli(["undo", pid, "--to", "1999-01-01T00:00:00Z", "--json"], cli_env)
     assert missing.returncode == 1 and json.loads(missing.stdout)["error"]["reason"] == "no_backup"
+    unreadable = cli(["undo", pid, "--to", "yesterday"], cli_env)  # not a time at all: the command line is wrong
+    assert unreadable.returncode == 2 and "history" in unreadable.stderr and not unreadable.stdout
 
 
 def test_undo_to_accepts_the_entrys_full_iso_time(sandbox, cli_env, versions):

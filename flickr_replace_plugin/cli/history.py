@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..argtypes import journal_time
 from .env import Environment, ExitStatus
 from .output import Printer
 from .redact import RedactingFilter
@@ -22,7 +23,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     u.set_defaults(handler=cmd_undo)
     u.add_argument("photo_ids", nargs="+", metavar="PHOTO_ID", help="the photos to put back, as history shows them")
     u.add_argument("--json", action="store_true", help="one JSON object per photo id, as replace prints")
-    u.add_argument("--to", metavar="TIME", help="put back the backup taken before the send at TIME (a time "
+    u.add_argument("--to", metavar="TIME", type=journal_time, help="put back the backup taken before the send at TIME (a time "
                    "as `history` prints it), not the last one")
 
 
