@@ -520,7 +520,8 @@ MODULE_STEP = re.compile(r"DRIVER step")
 def run_gui_module(dt, body: str, steps: int = 0, on_step: Callable[[int], None] | None = None) -> str:
     """One darktable GUI session whose driver loads the glue as `fr` (what `require` returns), runs
     the Lua `body` (it may call `step(n)`: print "DRIVER step", wait until the test has seen it),
-    and quits. `show(title, results)` prints each result as `RESULT title|name|status|reason|message`."""
+    and quits. `show(title, results)` prints each result as `RESULT title|name|status|reason|message`,
+    `tags(title, image)` the image's tags as `TAGS title|a,b`."""
     driver = dt.work.parent / "module-driver.lua"
     done = [dt.work.parent / f"module-step-{n}" for n in range(steps)]
     driver.write_text(DRIVER_PRELUDE + f"""
@@ -535,6 +536,14 @@ local function show(title, results)
   for _, r in ipairs(results) do
     print(string.format("RESULT %s|%s|%s|%s|%s", title, r.name, r.status, tostring(r.reason), tostring(r.message)))
   end
+end
+local function tags(title, image)  -- prints the image's own tags (not darktable's) as `TAGS title|a,b`
+  local names = {{}}
+  for _, t in ipairs(image:get_tags()) do
+    if not t.name:match("^darktable|") then names[#names + 1] = t.name end
+  end
+  table.sort(names)
+  print(string.format("TAGS %s|%s", title, table.concat(names, ",")))
 end
 local loaded, fr = pcall(dofile, {lua_string(str(GLUE))})
 if not loaded then print("DRIVER ERROR " .. tostring(fr)) end
@@ -552,6 +561,18 @@ dt.gui.action("global/quit", 0, "", "", 1.0)
 
 def results_in(log: str, title: str) -> list[tuple[str, ...]]:
     return [tuple(line.split("|")[1:5]) for line in log.splitlines() if line.startswith(f"RESULT {title}|")]
+
+
+def tags_in(log: str, title: str) -> list[str]:
+    [line] = [line for line in log.splitlines() if line.startswith(f"TAGS {title}|")]
+    return [t for t in line.split("|", 1)[1].split(",") if t]
+
+
+def imports_lua(pairs: list[tuple[Path, "str | None"]]) -> str:
+    """Lua lines importing each image into `images`, tagged `flickr:photo_id=ID` when an id is given."""
+    return "  local images = {}\n" + "".join(
+        f"  images[#images + 1] = import({lua_string(str(path))}"
+        + (f", {lua_string('flickr:photo_id=' + pid)})\n" if pid else ")\n") for path, pid in pairs)
 
 
 def screenshot_lua(path: Path) -> str:
@@ -636,3 +657,122 @@ def test_gui_module_cancel_sends_nothing_more(dt, sandbox, make_jpeg):
     skipped = [r for r in results if r[1] == "skipped"]
     assert len(skipped) >= 2 and all(r[2] == "interrupted" and r[3] == "not sent: the batch was cancelled" for r in skipped), results
     assert "not sent - see the Flickr module" in log
+
+
+@needs_gui
+def test_gui_module_undo_open_and_remove_id(dt, sandbox, pid, make_jpeg, tmp_path):
+    before = sandbox.photo(pid).sha256
+    opened = tmp_path / "opened.txt"
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    for opener in ("xdg-open", "open"):  # what darktable would start the browser with
+        (stubs / opener).write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{opened}"\n')
+        (stubs / opener).chmod(0o755)
+    dt.env["PATH"] = os.pathsep.join([str(stubs), dt.env["PATH"]])
+
+    log = run_gui_module(dt, imports_lua([(make_jpeg("DSC_0300.jpg", size=(96, 64)), pid)]) + """
+  show("replace", fr.actions.replace(images))
+  show("undo", fr.actions.undo(images))
+  show("open", fr.actions.open(images[1]))
+  dt.control.sleep(1000)
+  show("remove", fr.actions.remove_id(images))
+  tags("removed", images[1])
+  show("open-again", fr.actions.open(images[1]))
+""")
+
+    assert results_in(log, "replace") == [("DSC_0300.jpg", "replaced", "nil", f"photo {pid}")], log
+    [(name, status, _reason, _message)] = results_in(log, "undo")
+    assert (name, status) == ("DSC_0300.jpg", "replaced"), log
+    assert sandbox.photo(pid).sha256 == before, "undo did not put the photo's previous picture back"
+    assert opened.read_text() == f"https://www.flickr.com/photos/me/{pid}\n"
+    assert results_in(log, "remove") == [("DSC_0300.jpg", "removed", "nil", f"no longer linked to photo {pid}")]
+    assert tags_in(log, "removed") == []
+    assert results_in(log, "open-again") == [("DSC_0300.jpg", "skipped", "no_id", 'it has no Flickr id: use "link" to find its photo')]
+
+
+@needs_gui
+def test_gui_module_link_tags_the_image_whose_export_is_on_flickr(dt, sandbox, make_jpeg, tmp_path):
+    from pictures import export, jpeg_bytes, photo
+
+    taken = "2022:07:14 08:30:05"
+    on_flickr = sandbox.add_photo(jpeg_bytes(photo("coffee"), taken), "DSC_0101.jpg", title="DSC_0101")
+    sandbox.add_photo(jpeg_bytes(photo("rocket"), taken), "IMG_0500.jpg", title="IMG_0500")
+    source = export(tmp_path / "shoot" / "DSC_0101.jpg", "coffee", taken=taken, scale=1.0, brighter=1.0)
+    stranger = export(tmp_path / "shoot" / "chelsea.jpg", "chelsea")
+
+    log = run_gui_module(dt, imports_lua([(source, None), (stranger, None)]) + """
+  show("link", fr.actions.link(images))
+  tags("linked", images[1])
+  tags("stranger", images[2])
+  show("again", fr.actions.link({images[1]}))
+""")
+
+    assert sorted(results_in(log, "link")) == [
+        ("DSC_0101.jpg", "linked", "nil", f"photo {on_flickr}"),
+        ("chelsea.jpg", "unmatched", "nil", "no photo on Flickr matches it")], log
+    assert tags_in(log, "linked") == [f"flickr:photo_id={on_flickr}"]
+    assert tags_in(log, "stranger") == []
+    assert results_in(log, "again") == [("DSC_0101.jpg", "already", "nil", f"photo {on_flickr}")]
+    assert replace_requests(sandbox) == [] and upload_requests(sandbox) == []  # link sends no picture
+
+
+@needs_gui
+def test_gui_module_selects_the_images_edited_since_they_were_sent(dt, sandbox, make_jpeg):
+    photos = [sandbox.add_photo(make_jpeg(f"flickr-{n}.jpg").read_bytes(), filename=f"flickr-{n}.jpg") for n in range(2)]
+    images = [(make_jpeg(f"DSC_04{n}.jpg", size=(96, 64)), pid) for n, pid in enumerate(photos)]
+
+    log = run_gui_module(dt, imports_lua(images) + """
+  show("replace", fr.actions.replace(images))
+  local function names(list)
+    local out = {}
+    for _, image in ipairs(list) do out[#out + 1] = image.filename end
+    return table.concat(out, ",")
+  end
+  print("UNEDITED " .. names(fr.actions.select_changed()))
+  -- an edit of the first: a style made from its history, applied to it again
+  dt.styles.apply(dt.styles.create(images[1], "flickr-test-edit", "an edit"), images[1])
+  local changed, results = fr.actions.select_changed()
+  print("CHANGED " .. names(changed))
+  print("SELECTED " .. names(dt.gui.selection()))
+  show("changed", results)
+""")
+
+    assert [r[1] for r in results_in(log, "replace")] == ["replaced", "replaced"], log
+    assert "UNEDITED \n" in log and "CHANGED DSC_040.jpg\n" in log and "SELECTED DSC_040.jpg\n" in log, log
+    assert results_in(log, "changed") == [("DSC_040.jpg", "changed", "nil", "edited since it was last sent")]
+
+
+@needs_gui
+def test_gui_module_duplicate_with_its_sources_id_is_not_sent(dt, sandbox, pid, make_jpeg):
+    log = run_gui_module(dt, imports_lua([(make_jpeg("DSC_0500.jpg", size=(96, 64)), pid)]) + """
+  local copy = dt.database.duplicate(images[1])  -- ctrl+d: the copy has the source's tags
+  tags("copy", copy)
+  show("replace", fr.actions.replace({images[1], copy}))
+""")
+
+    assert tags_in(log, "copy") == [f"flickr:photo_id={pid}"], log
+    assert sorted(results_in(log, "replace")) == [
+        ("DSC_0500.jpg", "replaced", "nil", f"photo {pid}"),
+        ("DSC_0500.jpg (version 1)", "failed", "duplicate_version",
+         f'its Flickr id {pid} is also on DSC_0500.jpg: a duplicate carries its source\'s id; use "remove id" on one of them')], log
+    assert sandbox.photo(pid).replacements == 1
+
+
+@needs_gui
+def test_gui_module_several_batches_in_one_session(dt, sandbox, make_jpeg):
+    photos = [sandbox.add_photo(make_jpeg(f"flickr-{n}.jpg").read_bytes(), filename=f"flickr-{n}.jpg") for n in range(3)]
+    images = [(make_jpeg(f"DSC_06{n}.jpg", size=(96, 64)), pid) for n, pid in enumerate(photos)]
+
+    log = run_gui_module(dt, imports_lua(images) + """
+  show("first", fr.actions.replace({images[1]}))
+  show("second", fr.actions.replace({images[2], images[3]}))
+  show("undo", fr.actions.undo({images[2]}))
+  show("third", fr.actions.replace(images))
+""")
+
+    assert [r[1] for r in results_in(log, "first")] == ["replaced"], log
+    assert [r[1] for r in results_in(log, "second")] == ["replaced", "replaced"], log
+    assert [r[1] for r in results_in(log, "undo")] == ["replaced"], log
+    assert [r[1] for r in results_in(log, "third")] == ["replaced"] * 3, log
+    assert [sandbox.photo(pid).replacements for pid in photos] == [2, 3, 2]  # the undo is a replace too
+    assert list(dt.tmp.rglob("*")) == [], "a batch's exports were left in darktable's temporary folder"

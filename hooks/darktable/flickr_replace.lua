@@ -634,6 +634,8 @@ local function plain_words(result, photo_id)
     return string.format(_(REASON_WORDS.too_big), megabytes(result.bytes or numbers[1]), megabytes(numbers[#numbers]))
   elseif reason == "probably_on_flickr" then
     return string.format(_(REASON_WORDS.probably_on_flickr), message:match("photos? (%d+)") or "?")
+  elseif reason == "duplicate_version" then
+    return message -- the module's own reason, already in words
   elseif reason == "interrupted" and result.status == "failed" then
     return _("cancelled while it was being sent: its photo keeps either its old picture or the new one whole; replace it again to be sure")
   elseif reason and REASON_WORDS[reason] then
@@ -660,8 +662,9 @@ local function outcome_of(entry)
   local result = entry.result or { status = "failed" }
   local err = type(result.error) == "table" and result.error or {}
   local photo_id = type(result.photo_id) == "string" and result.photo_id or entry.photo_id
-  local message = (result.status == "failed" or result.status == "skipped" or result.status == "pending")
-    and plain_words(result, photo_id) or (photo_id and string.format(_("photo %s"), photo_id) or "")
+  local said = result.status == "failed" or result.status == "skipped" or result.status == "pending"
+    or (err.message or "") ~= ""
+  local message = said and plain_words(result, photo_id) or (photo_id and string.format(_("photo %s"), photo_id) or "")
   return outcome(entry.image, result.status or "failed", err.reason, message, photo_id)
 end
 
@@ -825,10 +828,12 @@ local function export_format()
   return format
 end
 
--- Another version of the same source carrying the same id: it would replace its source's photo.
+-- An earlier version of the same source carrying the same id: a duplicate (ctrl+d) copies its
+-- source's tags, and would replace its source's photo. The earliest version keeps the id.
 local function twin_with_id(image, photo_id)
   for _i, other in ipairs(image:get_group_members() or {}) do
-    if other.id ~= image.id and other.path == image.path and other.filename == image.filename then
+    if other.id ~= image.id and other.path == image.path and other.filename == image.filename
+      and (other.duplicate_index or 0) < (image.duplicate_index or 0) then
       local ids = photo_ids_from_tags(other)
       if #ids == 1 and ids[1] == photo_id then return other end
     end
@@ -1051,12 +1056,7 @@ function actions.link(images)
           end
         end
       end)
-    for _i, r in ipairs(linked) do
-      if r.status == "ambiguous" or r.status == "unmatched" then
-        r.message = r.message ~= "" and r.message or nil
-      end
-      results[#results + 1] = r
-    end
+    for _i, r in ipairs(linked) do results[#results + 1] = r end
   end
   show_results(_("last link:"), results)
   return results
@@ -1081,6 +1081,7 @@ function actions.remove_id(images)
   return results
 end
 
+-- Returns the images edited since they were last sent (and selects them), then their outcomes.
 function actions.select_changed()
   local sent, changed, results = read_sent(), {}, {}
   for _i, image in ipairs(dt.database) do
@@ -1092,7 +1093,7 @@ function actions.select_changed()
   end
   dt.gui.selection(changed)
   show_results(string.format(_("%d images changed since they were sent:"), #changed), results)
-  return results
+  return changed, results
 end
 
 function actions.open(image)
