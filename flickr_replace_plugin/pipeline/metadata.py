@@ -90,6 +90,7 @@ def follow(result: ReplaceResult, services: "Services") -> None:
     planned, result.metadata_plan = result.metadata_plan, None
     if not services.config.metadata_fields or services.options.dry_run:
         return
+    services.tell_stage(result.path, "metadata")
     try:
         if result.status is Status.UPLOADED:
             _follow_upload(result, planned if isinstance(planned, FileMetadata) else None, services)
