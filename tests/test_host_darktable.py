@@ -613,6 +613,12 @@ def test_gui_module_is_drawn_and_replaces_with_progress(dt, sandbox, make_jpeg, 
     assert [p for p, _ in progress] == sorted((p for p, _ in progress), key=int) and len(progress) >= 4, log
     assert any("exporting DSC_070.jpg" in text for _, text in progress)
     assert any(text.startswith("DSC_07") and "(1 of 3)" in text for _, text in progress), progress
+    # each image's stages, from the tool's stage stream while it ran
+    texts = [text for _, text in progress]
+    for words in ("checking DSC_070.jpg (1 of 3)", "Flickr is processing DSC_071.jpg (2 of 3)",
+                  "bringing title, tags, date and place of DSC_070.jpg to Flickr (1 of 3)"):
+        assert words in texts, (words, texts)
+    assert any(re.fullmatch(r"sending DSC_070\.jpg: [\d.]+ of [\d.]+ MB \(1 of 3\)", t) for t in texts), texts
     assert "Flickr: 2 replaced, 1 not sent - see the Flickr module" in log
     assert list(dt.tmp.rglob("*")) == [], "the batch's exports were left in darktable's temporary folder"
     # the module is drawn in the right panel: its area is not one flat colour

@@ -778,7 +778,8 @@ local function spawn(executable, args, folder)
   local pipe = io.popen(group .. "sh -c " .. sh_quote(inner) .. " >/dev/null 2>&1 </dev/null & echo $!", "r")
   local pid = pipe and pipe:read("l")
   if pipe then pipe:close() end
-  return { pid = tonumber(pid), out = out, err = err, status = status, group = group ~= "" }
+  return { pid = tonumber(pid), out = out, err = err, status = status, group = group ~= "",
+           progress = folder .. "/progress.jsonl" }
 end
 
 local function interrupt(run)
@@ -788,27 +789,46 @@ local function interrupt(run)
   os.execute("pkill -INT -P " .. run.pid .. " 2>/dev/null")
 end
 
--- Waits for the run to end, calling on_result(result) for each JSON line as it arrives.
-local function follow(run, on_result)
+-- Reads the lines a running program appends to `path`: each call hands every new whole line to
+-- `each` (a line still being written waits for the next call).
+local function tail(path)
   local fh, pending = nil, ""
+  return function(each)
+    fh = fh or io.open(path, "r")
+    if not fh then return end
+    pending = pending .. (fh:read("a") or "")
+    while true do
+      local stop = pending:find("\n", 1, true)
+      if not stop then break end
+      local line = pending:sub(1, stop - 1)
+      pending = pending:sub(stop + 1)
+      each(line)
+    end
+  end, function() if fh then fh:close() end end
+end
+
+-- Waits for the run to end, calling on_result(result) for each JSON result line as it arrives,
+-- and on_stage(event) for each line of its stage stream (replace --progress-json).
+local function follow(run, on_result, on_stage)
+  local results, close_results = tail(run.out)
+  local stages, close_stages = tail(run.progress)
   while true do
     local finished = read_all(run.status) ~= ""
-    fh = fh or io.open(run.out, "r")
-    if fh then
-      local chunk = fh:read("a") or ""
-      pending = pending .. chunk
-      while true do
-        local stop = pending:find("\n", 1, true)
-        if not stop then break end
-        local result = json_line(pending:sub(1, stop - 1))
-        pending = pending:sub(stop + 1)
-        if result then on_result(result) end
-      end
+    if on_stage then
+      stages(function(line)
+        local event = line:sub(1, 1) == "{" and json_decode(line)
+        if type(event) == "table" and event.event == "stage" then on_stage(event) end
+      end)
     end
+    results(function(line)
+      local result = json_line(line)
+      if result then on_result(result) end
+    end)
     if finished then break end
     dt.control.sleep(POLL_MS)
   end
-  if fh then fh:close() end
+  close_results()
+  close_stages()
   local code = tonumber(read_all(run.status):match("%d+")) or 1
   return code, read_all(run.err)
 end
@@ -877,8 +897,39 @@ local function remove_tree(folder)
   if folder and folder:find("/flickr%-replace%.[^/]*$") then os.execute("rm -rf " .. sh_quote(folder)) end
 end
 
--- One batch of the tool over exports of `images`: `command(entries)` gives its args and the
--- entries it covers; returns the per-image outcomes. `title` names the job.
+-- How far one image is once it reached a stage of the tool's stream, and the words for it (%s:
+-- the image's name); nil for a stage this version does not know.
+local function stage_progress(event)
+  local stage = event.stage
+  if stage == "checking" then return 0.05, _("checking %s")
+  elseif stage == "sending" then
+    local size = tonumber(event.size) or 0
+    local part = size > 0 and (tonumber(event.sent) or 0) / size or 0
+    return 0.1 + 0.6 * part, string.format(_("sending %%s: %s of %s MB"), megabytes(event.sent), megabytes(size))
+  elseif stage == "processing" then return 0.75, _("Flickr is processing %s")
+  elseif stage == "metadata" then return 0.9, _("bringing title, tags, date and place of %s to Flickr")
+  end
+  return nil
+end
+
+-- The job's bar over the tool's part of a batch: each image's share only grows (a retried upload
+-- starts its bytes again, the bar does not go back). Returns bar(path, share, words).
+local function batch_bar(job, todo)
+  local shares, index = {}, {}
+  for i, entry in ipairs(todo) do shares[i], index[entry.file] = 0, i end
+  return function(path, share, words)
+    local i = index[path]
+    if not i then return end
+    shares[i] = math.max(shares[i], share)
+    local sum = 0
+    for _j, value in ipairs(shares) do sum = sum + value end
+    set_progress(job, EXPORT_SHARE + (1 - EXPORT_SHARE) * sum / #todo,
+      string.format(_("%s (%d of %d)"), string.format(words, todo[i].name), i, #todo))
+  end
+end
+
+-- One batch of the tool over exports of `images`: `command(entries, progress_file)` gives its
+-- args and the entries it covers; returns the per-image outcomes. `title` names the job.
 local function run_exported(images, title, command, after)
   if state.running then
     report(_("Flickr: a batch is still running; wait for it or cancel it"))
@@ -903,19 +954,18 @@ local function run_exported(images, title, command, after)
   local job = start_job(title, state.cancel)
   local ok, results = pcall(function()
     local entries = export_all(images, folder, job, function() return was_cancelled end)
-    local args, todo = command(entries)
+    local args, todo = command(entries, folder .. "/progress.jsonl")
     if #todo > 0 and not was_cancelled then
-      local done, by_path = 0, {}
+      local by_path, bar = {}, batch_bar(job, todo)
       set_progress(job, EXPORT_SHARE, string.format(_("sending %d images to Flickr"), #todo))
       run = spawn(executable, args, folder)
       if was_cancelled then interrupt(run) end
       local code, err = follow(run, function(result)
         by_path[result.path] = result
-        done = done + 1
-        local entry
-        for _i, e in ipairs(todo) do if e.file == result.path then entry = e end end
-        set_progress(job, EXPORT_SHARE + (1 - EXPORT_SHARE) * done / #todo, string.format(_("%s: %s (%d of %d)"),
-          entry and entry.name or "?", _(result.status or "?"), done, #todo))
+        bar(result.path, 1, "%s: " .. _(result.status or "?"))
+      end, function(event)
+        local share, words = stage_progress(event)
+        if share then bar(event.path, share, words) end
       end)
       after(todo, by_path, code, err)
     end
@@ -955,8 +1005,9 @@ function actions.replace(images)
   local options = { upload_missing = ui.upload_missing and ui.upload_missing.value or upload_missing(),
                     privacy = module_privacy() }
   local results = run_exported(images, string.format(_("Flickr: replacing %d images"), #images),
-    function(entries)
+    function(entries, progress_file)
       local args, todo, _notes = batch_command(entries, options)
+      table.insert(args, 2, "--progress-json=" .. progress_file)
       return args, todo
     end,
     function(todo, by_path, code, err)
