@@ -211,7 +211,25 @@ local function wait_for(path)  -- the test watches the log, then says it saw wha
 end
 """
 Batch = list[tuple[Path, "str | None"]]  # the images of one export, each with the tag it is given
-FINISHED = re.compile(r"Flickr: (\d+ images: .*failed|flickr-replace not found)|LUA ERROR|DRIVER ERROR")
+FINISHED = re.compile(r"LUA Flickr: [^\n]*|LUA ERROR|DRIVER ERROR")  # the toast at an export's end
+Report = tuple[str, dict[str, tuple[str, str]]]  # an export's toast, and the module's list: name -> (status, message)
+
+
+def export_reports(log: str) -> list[Report]:
+    """What each export ended with: its short toast, and the module's line per image."""
+    reports: list[list] = []
+    for line in log.splitlines():
+        listed = re.search(r"LUA Flickr module: (.*)", line)
+        toast = re.search(r"LUA (Flickr: .*)", line)
+        if listed and listed.group(1).startswith("last "):
+            reports.append(["", {}])
+        elif listed and reports:
+            name, rest = listed.group(1).split(": ", 1)
+            status, _sep, message = rest.partition(" - ")
+            reports[-1][1][name] = (status, message)
+        elif toast and reports and not reports[-1][0]:
+            reports[-1][0] = toast.group(1)
+    return [(toast, listed) for toast, listed in reports]
 CRASHED = re.compile(r"double free|free\(\)|corrupted|Segmentation fault|SIGSEGV|backtrace", re.IGNORECASE)
 
 
@@ -334,8 +352,7 @@ def test_gui_export_target_replaces_tagged_photo_and_removes_temp_export(dt, san
 
     log = run_gui_export(dt, source, tag=f"flickr:photo_id={pid}")
 
-    assert f"Flickr: DSC_0042.jpg replaced photo {pid} (id from darktable tag)" in log, log
-    assert "Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed" in log
+    assert export_reports(log) == [("Flickr: 1 replaced", {"DSC_0042.jpg": ("replaced", f"photo {pid}")})], log
     [req] = replace_requests(sandbox)
     assert req["fields"]["photo_id"] == pid
     stored = sandbox.photo(pid)
@@ -353,7 +370,8 @@ def test_gui_export_of_hostile_name_replaces_photo_from_the_original(dt, sandbox
 
     log = run_gui_export(dt, source)
 
-    assert f"replaced photo {pid} (id from filename)" in log, log
+    [(_toast, listed)] = export_reports(log)
+    assert listed == {source.name: ("replaced", f"photo {pid}")}, log
     [req] = replace_requests(sandbox)
     assert req["fields"]["photo_id"] == pid and req["photo_filename"] == source.name
     assert sandbox.photo(pid).replacements == 1
@@ -374,10 +392,8 @@ def test_gui_several_batches_in_one_session_and_darktable_quits_normally(dt, san
 
     log = run_gui_batches(dt, [tagged(0), tagged(1, 2), tagged(3)])
 
-    summaries = re.findall(r"Flickr: \d+ images: [^\n]*", log)
-    assert summaries == ["Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed",
-                         "Flickr: 2 images: 2 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed",
-                         "Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed"], log
+    assert [toast for toast, _listed in export_reports(log)] == ["Flickr: 1 replaced", "Flickr: 2 replaced",
+                                                                "Flickr: 1 replaced"], log
     assert [sandbox.photo(photos[n]).replacements for n in range(4)] == [1, 1, 1, 1]
     assert list(dt.tmp.rglob("*")) == [], "a temporary export (or a file beside it) was left behind"
 
@@ -472,8 +488,12 @@ def test_gui_batch_is_one_run_and_its_summary_names_each_failed_image(dt, sandbo
                          more=[(tagged_too, f"flickr:photo_id={other}"), (untagged, None), (by_xmp, None), (by_own, None)])
 
     assert runs.read_text().count("run") == 1, log  # one run of the tool for the whole batch
-    assert "Flickr: 5 images: 4 replaced, 0 uploaded, 0 pending, 0 skipped, 1 failed" in log, log
-    assert "DSC_0003.jpg: no Flickr id: tag the image flickr:photo_id=N, or turn on uploading missing images" in log
+    # the toast is short; the module lists each image, the one not sent with why in darktable's words
+    [(toast, listed)] = export_reports(log)
+    assert toast == "Flickr: 4 replaced, 1 not sent - see the Flickr module", log
+    assert listed["DSC_0003.jpg"] == ("failed", 'it is not on Flickr yet: turn on "upload missing" in the Flickr '
+                                                'module, or use "link" to find its photo')
+    assert [status for status, _message in listed.values()].count("replaced") == 4
     assert {r["fields"]["photo_id"] for r in replace_requests(sandbox)} == {pid, other, in_xmp, in_own}
     assert sandbox.photo(in_xmp).replacements == 1 and sandbox.photo(in_own).replacements == 1
     assert [p.name for p in dt.tmp.iterdir() if p.suffix in (".jpg", ".yaml", ".json")] == []
@@ -495,15 +515,14 @@ def test_gui_upload_records_the_id_on_the_source_and_nothing_in_darktables_temp_
 
     log = run_gui_batches(dt, [[(first, None), (second, None)], [(namesake, None)], [(first, None)]])
 
-    summaries = re.findall(r"Flickr: \d+ images: [^\n]*", log)
-    uploaded = dict(re.findall(r"Flickr: (\S+) uploaded photo (\d+)", summaries and log.split(summaries[0])[0]))
-    assert summaries[0] == "Flickr: 2 images: 0 replaced, 2 uploaded, 0 pending, 0 skipped, 0 failed", log
+    reports = export_reports(log)
+    assert reports[0][0] == "Flickr: 2 uploaded", log
+    uploaded = {name: message.removeprefix("photo ") for name, (status, message) in reports[0][1].items()}
     first_id = uploaded["IMG_0200.jpg"]
     assert sandbox.photo(first_id).title == "IMG_0200" and unrelated not in uploaded.values()
     # the namesake replaced nothing: it is a photo of its own, or refused as looking like one
-    assert summaries[1].startswith("Flickr: 1 images: 0 replaced"), log
-    assert summaries[2] == "Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed", log
-    assert f"Flickr: IMG_0200.jpg replaced photo {first_id} (id from darktable tag)" in log
+    assert reports[1][1]["IMG_0200.jpg"][0] in ("uploaded", "failed"), log
+    assert reports[2] == ("Flickr: 1 replaced", {"IMG_0200.jpg": ("replaced", f"photo {first_id}")}), log
     assert sandbox.photo(unrelated).replacements == 0, "the stale id file in the temp folder was read"
     assert sandbox.photo(first_id).replacements == 1
     # each id is next to its source image (and in darktable's tag: the third batch replaced by it)

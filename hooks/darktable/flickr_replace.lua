@@ -27,9 +27,9 @@
   * optionally set, in preferences > lua options, where flickr-replace is and whether to use
     Flickr's asynchronous replace (the default: the tool waits for Flickr's ticket)
   * select images, choose "Flickr (replace existing)" as the export target, press export: the
-    whole export is one run of flickr-replace (its tickets polled together), and at the end one
-    summary counts replaced / uploaded / pending / skipped / failed and names each image that
-    was not replaced, and why
+    whole export is one run of flickr-replace (its tickets polled together); at the end a short
+    message counts what happened, and the lighttable module "Flickr" lists each image with what
+    happened to it and, for one not sent, why and what to do
   * turn on "upload missing images" to upload images that are not on Flickr yet: each is then
     tagged flickr:photo_id=N in darktable's library, so its next export replaces that photo
   * with darktable-cli (no GUI) pass `--luacmd 'dofile("/path/to/flickr_replace.lua")'`: every
@@ -539,6 +539,19 @@ local function remove_batch_files(extra_data)
   if extra_data.folder then os.remove(extra_data.folder) end
 end
 
+-- The module's (defined below): the export's report goes to its list, in the module's words.
+local show_results, outcome_of, record_sent
+
+-- What was replaced or uploaded, for "select changed since sent".
+local function sent_images(entries)
+  local sent = {}
+  for _i, entry in ipairs(entries) do
+    local status = entry.result and entry.result.status
+    if status == "replaced" or status == "uploaded" then sent[#sent + 1] = entry.image end
+  end
+  return sent
+end
+
 local function finalize(storage, image_table, extra_data)
   if extra_data.error then
     report(extra_data.error)
@@ -548,8 +561,10 @@ local function finalize(storage, image_table, extra_data)
   local ok, err = pcall(run_batch, extra_data.executable, extra_data.entries)
   remove_batch_files(extra_data)
   if not ok then error(err, 0) end
-  for _i, entry in ipairs(extra_data.entries) do dt.print_log(describe(entry)) end
-  report(summary(extra_data.entries))
+  record_sent(sent_images(extra_data.entries))
+  local results = {}
+  for _i, entry in ipairs(extra_data.entries) do results[#results + 1] = outcome_of(entry) end
+  show_results(_("last export:"), results)
 end
 
 -- Without a GUI (darktable-cli) ---------------------------------------------------------------
@@ -658,7 +673,7 @@ local function outcome(image, status, reason, message, photo_id)
            photo_id = photo_id }
 end
 
-local function outcome_of(entry)
+function outcome_of(entry)
   local result = entry.result or { status = "failed" }
   local err = type(result.error) == "table" and result.error or {}
   local photo_id = type(result.photo_id) == "string" and result.photo_id or entry.photo_id
@@ -700,7 +715,7 @@ local function read_sent()
   return sent
 end
 
-local function record_sent(images)
+function record_sent(images)
   if #images == 0 then return end
   local sent = read_sent()
   for _i, image in ipairs(images) do sent[image_key(image)] = fingerprint(image) end
@@ -723,7 +738,7 @@ local function module_privacy()
 end
 
 -- The last batch, one line per image, in the module; a short toast for the whole.
-local function show_results(title, results)
+function show_results(title, results)
   state.last = results
   local lines, counts, order, not_sent = { title }, {}, {}, 0
   for _i, r in ipairs(results) do
@@ -1012,11 +1027,7 @@ function actions.replace(images)
     end,
     function(todo, by_path, code, err)
       take_results(todo, by_path, code, err)
-      local sent = {}
-      for _i, entry in ipairs(todo) do
-        if entry.result.status == "replaced" or entry.result.status == "uploaded" then sent[#sent + 1] = entry.image end
-      end
-      record_sent(sent)
+      record_sent(sent_images(todo))
     end)
   show_results(_("last replace:"), results)
   return results
