@@ -238,7 +238,7 @@ def run_gui_export(dt, source: Path, tag: str | None = None, more: Batch = ()) -
     return run_gui_batches(dt, [[(source, tag), *more]])
 
 
-def run_gui_batches(dt, batches: list[Batch]) -> str:
+def run_gui_batches(dt, batches: list[Batch], conf: list[str] = ()) -> str:
     """In ONE darktable GUI session, export each batch with our target chosen, waiting for the
     glue's summary before the next, then quit; returns darktable's output once it has quit with
     exit status 0 and no sign of a crash (a host that dies loses the user's edits).
@@ -260,7 +260,7 @@ if not ok then print("DRIVER ERROR " .. tostring(err)) end
 {steps}dt.gui.action("global/quit", 0, "", "", 1.0)
 """)
     log = run_driver(dt, driver, done, FINISHED, conf=[f"plugins/lighttable/export/storage_name={STORAGE}",
-                                                      "write_sidecar_files=never"])
+                                                      "write_sidecar_files=never", *conf])
     assert len(FINISHED.findall(log)) == len(batches), log
     return log
 
@@ -536,7 +536,8 @@ def test_gui_upload_records_the_id_on_the_source_and_nothing_in_darktables_temp_
 MODULE_STEP = re.compile(r"DRIVER step")
 
 
-def run_gui_module(dt, body: str, steps: int = 0, on_step: Callable[[int], None] | None = None) -> str:
+def run_gui_module(dt, body: str, steps: int = 0, on_step: Callable[[int], None] | None = None,
+                   conf: list[str] = ()) -> str:
     """One darktable GUI session whose driver loads the glue as `fr` (what `require` returns), runs
     the Lua `body` (it may call `step(n)`: print "DRIVER step", wait until the test has seen it),
     and quits. `show(title, results)` prints each result as `RESULT title|name|status|reason|message`,
@@ -573,7 +574,7 @@ if not ok then print("DRIVER ERROR " .. tostring(err)) end
 print("DRIVER done")
 dt.gui.action("global/quit", 0, "", "", 1.0)
 """)
-    log = run_driver(dt, driver, done, MODULE_STEP, conf=[], on_step=on_step, quit_within=90)
+    log = run_driver(dt, driver, done, MODULE_STEP, conf=list(conf), on_step=on_step, quit_within=90)
     assert "DRIVER ERROR" not in log and "LUA ERROR" not in log and "DRIVER done" in log, log
     return log
 
@@ -801,3 +802,22 @@ def test_gui_module_several_batches_in_one_session(dt, sandbox, make_jpeg):
     assert [r[1] for r in results_in(log, "third")] == ["replaced"] * 3, log
     assert [sandbox.photo(pid).replacements for pid in photos] == [2, 3, 2]  # the undo is a replace too
     assert list(dt.tmp.rglob("*")) == [], "a batch's exports were left in darktable's temporary folder"
+
+
+NO_METADATA_LINE = ("exported without title, description, tags, date or place: turn on the export module's "
+                    "metadata preferences (EXIF data, metadata, geo tags, tags) to bring them to Flickr")
+
+
+@needs_gui
+def test_gui_export_says_once_a_session_that_the_exports_carry_no_metadata(dt, sandbox, make_jpeg):
+    photos = [sandbox.add_photo(make_jpeg(f"flickr-{n}.jpg").read_bytes(), filename=f"flickr-{n}.jpg") for n in range(2)]
+    images = [make_jpeg(f"DSC_09{n}.jpg", size=(96, 64)) for n in range(2)]
+
+    # every metadata option of the export module off: the exports carry nothing for Flickr
+    log = run_gui_batches(dt, [[(images[n], f"flickr:photo_id={photos[n]}")] for n in range(2)],
+                          conf=["plugins/lighttable/export/metadata_flags=0"])
+
+    assert [toast for toast, _listed in export_reports(log)] == [
+        "Flickr: 1 replaced; exported without metadata - see the Flickr module", "Flickr: 1 replaced"], log
+    assert log.count(NO_METADATA_LINE) == 1 and f"DSC_090.jpg was {NO_METADATA_LINE}" in log
+    assert [sandbox.photo(pid).replacements for pid in photos] == [1, 1]

@@ -540,7 +540,7 @@ local function remove_batch_files(extra_data)
 end
 
 -- The module's (defined below): the export's report goes to its list, in the module's words.
-local show_results, outcome_of, record_sent
+local show_results, outcome_of, record_sent, metadata_left_out
 
 -- What was replaced or uploaded, for "select changed since sent".
 local function sent_images(entries)
@@ -564,7 +564,7 @@ local function finalize(storage, image_table, extra_data)
   record_sent(sent_images(extra_data.entries))
   local results = {}
   for _i, entry in ipairs(extra_data.entries) do results[#results + 1] = outcome_of(entry) end
-  show_results(_("last export:"), results)
+  show_results(_("last export:"), results, metadata_left_out(extra_data.entries))
 end
 
 -- Without a GUI (darktable-cli) ---------------------------------------------------------------
@@ -737,8 +737,26 @@ local function module_privacy()
   return "private"
 end
 
--- The last batch, one line per image, in the module; a short toast for the whole.
-function show_results(title, results)
+local NO_METADATA = "exported without title, description, tags, date or place: turn on the export "
+  .. "module's metadata preferences (EXIF data, metadata, geo tags, tags) to bring them to Flickr"
+
+-- A sent export that carried no metadata at all (the tool's `metadata.in_file` is empty): said
+-- once a session, as the export module's settings are the same for every image.
+function metadata_left_out(entries)
+  if state.told_metadata then return nil end
+  for _i, entry in ipairs(entries) do
+    local metadata = entry.result and entry.result.metadata
+    if type(metadata) == "table" and type(metadata.in_file) == "table" and #metadata.in_file == 0 then
+      state.told_metadata = true
+      return string.format(_("%s was %s"), entry.name or image_name(entry.image), _(NO_METADATA))
+    end
+  end
+  return nil
+end
+
+-- The last batch, one line per image, in the module; a short toast for the whole. `no_metadata`,
+-- when given, is one more line for the list, and the toast points to it.
+function show_results(title, results, no_metadata)
   state.last = results
   local lines, counts, order, not_sent = { title }, {}, {}, 0
   for _i, r in ipairs(results) do
@@ -760,6 +778,10 @@ function show_results(title, results)
   if not_sent > 0 then parts[#parts + 1] = string.format(_("%d not sent"), not_sent) end
   local toast = string.format(_("Flickr: %s"), table.concat(parts, ", "))
   if not_sent > 0 then toast = toast .. _(" - see the Flickr module") end
+  if no_metadata then
+    lines[#lines + 1] = no_metadata
+    toast = toast .. "; " .. _("exported without metadata - see the Flickr module")
+  end
   for _i, line in ipairs(lines) do dt.print_log("Flickr module: " .. line) end
   report(toast)
 end
@@ -1019,6 +1041,7 @@ function actions.replace(images)
   images = selected_or(images)
   local options = { upload_missing = ui.upload_missing and ui.upload_missing.value or upload_missing(),
                     privacy = module_privacy() }
+  local no_metadata
   local results = run_exported(images, string.format(_("Flickr: replacing %d images"), #images),
     function(entries, progress_file)
       local args, todo, _notes = batch_command(entries, options)
@@ -1028,8 +1051,9 @@ function actions.replace(images)
     function(todo, by_path, code, err)
       take_results(todo, by_path, code, err)
       record_sent(sent_images(todo))
+      no_metadata = metadata_left_out(todo)
     end)
-  show_results(_("last replace:"), results)
+  show_results(_("last replace:"), results, no_metadata)
   return results
 end
 
