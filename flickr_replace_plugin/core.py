@@ -9,7 +9,7 @@ from .flickr.responses import TicketState
 from .options import RunOptions, run_options
 from .pipeline import stages
 from .pipeline.resolve import resolve_all
-from .pipeline.services import Activity, Progress, Services
+from .pipeline.services import Activity, OnStage, Progress, Services
 from .result import ReplaceResult
 from .scheduler import stream_results
 from .tickets import TicketStore, held_by, result_from_saved
@@ -25,12 +25,14 @@ class Run:
     stage is given. The scheduler drives it through its `Batch` protocol."""
 
     def __init__(self, options: RunOptions, plugins: "Plugins", *, progress: Progress | None = None,
-                 on_wait: Callable[[float], None] | None = None, activity: Activity | None = None) -> None:
+                 on_wait: Callable[[float], None] | None = None, activity: Activity | None = None,
+                 on_stage: OnStage | None = None) -> None:
         self.options, self.plugins = options, plugins
         self.wait, self.timeout = options.wait, options.timeout
         if not options.dry_run:
             options.config.require_credentials()
-        self.services = Services(options, plugins, progress=progress, on_wait=on_wait, activity=activity)
+        self.services = Services(options, plugins, progress=progress, on_wait=on_wait, activity=activity,
+                                 on_stage=on_stage)
         self.store: TicketStore = self.services.store
 
     def prepare(self, paths: list[str]) -> None:
@@ -38,6 +40,7 @@ class Run:
         resolve_all(paths, self.services)
 
     def upload(self, path: str) -> ReplaceResult:
+        self.services.tell_stage(path, "checking")
         return stages.upload(path, self.services)
 
     def check_tickets(self, ticket_ids: list[str], until: float | None = None) -> dict:
@@ -62,17 +65,18 @@ def replace_many(paths: Iterable[str], *, photo_id: str | None = None, metadata:
                  async_: bool = True, wait: bool = True, dry_run: bool = False, config: Config | None = None,
                  plugins: "Plugins | None" = None, progress: Progress | None = None,
                  on_wait: Callable[[float], None] | None = None, activity: Activity | None = None,
-                 **settings: Any) -> Iterator[ReplaceResult]:
+                 on_stage: OnStage | None = None, **settings: Any) -> Iterator[ReplaceResult]:
     """Replace many files; results come as they finish, and one bad path never stops the rest.
 
     `settings` are config keys for this run (`jobs`, `timeout`, `record`, `retries`,
     `limit_rate`, ...); left out or None, the config's value holds, as on the command line.
     A ticket is unsaved once its final result has been taken: stop early, and the rest stay
-    saved for `finish_saved_tickets` (`flickr-replace tickets`)."""
+    saved for `finish_saved_tickets` (`flickr-replace tickets`). `on_stage(path, stage)` is told as
+    each file reaches `checking` and `metadata` (`progress` tells its bytes)."""
     plugins = plugins or _default_plugins()
     options = run_options(config, plugins, async_=async_, wait=wait, dry_run=dry_run, photo_id=photo_id,
                           metadata=metadata, **settings)
-    run = Run(options, plugins, progress=progress, on_wait=on_wait, activity=activity)
+    run = Run(options, plugins, progress=progress, on_wait=on_wait, activity=activity, on_stage=on_stage)
     paths = [str(p) for p in paths]
     return stream_results(run, paths, options.jobs)  # looks at every path first (Run.prepare)
 

@@ -211,7 +211,25 @@ local function wait_for(path)  -- the test watches the log, then says it saw wha
 end
 """
 Batch = list[tuple[Path, "str | None"]]  # the images of one export, each with the tag it is given
-FINISHED = re.compile(r"Flickr: (\d+ images: .*failed|flickr-replace not found)|LUA ERROR|DRIVER ERROR")
+FINISHED = re.compile(r"LUA Flickr: [^\n]*|LUA ERROR|DRIVER ERROR")  # the toast at an export's end
+Report = tuple[str, dict[str, tuple[str, str]]]  # an export's toast, and the module's list: name -> (status, message)
+
+
+def export_reports(log: str) -> list[Report]:
+    """What each export ended with: its short toast, and the module's line per image."""
+    reports: list[list] = []
+    for line in log.splitlines():
+        listed = re.search(r"LUA Flickr module: (.*)", line)
+        toast = re.search(r"LUA (Flickr: .*)", line)
+        if listed and listed.group(1).startswith("last "):
+            reports.append(["", {}])
+        elif listed and reports:
+            name, rest = listed.group(1).split(": ", 1)
+            status, _sep, message = rest.partition(" - ")
+            reports[-1][1][name] = (status, message)
+        elif toast and reports and not reports[-1][0]:
+            reports[-1][0] = toast.group(1)
+    return [(toast, listed) for toast, listed in reports]
 CRASHED = re.compile(r"double free|free\(\)|corrupted|Segmentation fault|SIGSEGV|backtrace", re.IGNORECASE)
 
 
@@ -220,7 +238,7 @@ def run_gui_export(dt, source: Path, tag: str | None = None, more: Batch = ()) -
     return run_gui_batches(dt, [[(source, tag), *more]])
 
 
-def run_gui_batches(dt, batches: list[Batch]) -> str:
+def run_gui_batches(dt, batches: list[Batch], conf: list[str] = ()) -> str:
     """In ONE darktable GUI session, export each batch with our target chosen, waiting for the
     glue's summary before the next, then quit; returns darktable's output once it has quit with
     exit status 0 and no sign of a crash (a host that dies loses the user's edits).
@@ -242,7 +260,7 @@ if not ok then print("DRIVER ERROR " .. tostring(err)) end
 {steps}dt.gui.action("global/quit", 0, "", "", 1.0)
 """)
     log = run_driver(dt, driver, done, FINISHED, conf=[f"plugins/lighttable/export/storage_name={STORAGE}",
-                                                      "write_sidecar_files=never"])
+                                                      "write_sidecar_files=never", *conf])
     assert len(FINISHED.findall(log)) == len(batches), log
     return log
 
@@ -334,8 +352,7 @@ def test_gui_export_target_replaces_tagged_photo_and_removes_temp_export(dt, san
 
     log = run_gui_export(dt, source, tag=f"flickr:photo_id={pid}")
 
-    assert f"Flickr: DSC_0042.jpg replaced photo {pid} (id from darktable tag)" in log, log
-    assert "Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed" in log
+    assert export_reports(log) == [("Flickr: 1 replaced", {"DSC_0042.jpg": ("replaced", f"photo {pid}")})], log
     [req] = replace_requests(sandbox)
     assert req["fields"]["photo_id"] == pid
     stored = sandbox.photo(pid)
@@ -353,7 +370,8 @@ def test_gui_export_of_hostile_name_replaces_photo_from_the_original(dt, sandbox
 
     log = run_gui_export(dt, source)
 
-    assert f"replaced photo {pid} (id from filename)" in log, log
+    [(_toast, listed)] = export_reports(log)
+    assert listed == {source.name: ("replaced", f"photo {pid}")}, log
     [req] = replace_requests(sandbox)
     assert req["fields"]["photo_id"] == pid and req["photo_filename"] == source.name
     assert sandbox.photo(pid).replacements == 1
@@ -374,10 +392,8 @@ def test_gui_several_batches_in_one_session_and_darktable_quits_normally(dt, san
 
     log = run_gui_batches(dt, [tagged(0), tagged(1, 2), tagged(3)])
 
-    summaries = re.findall(r"Flickr: \d+ images: [^\n]*", log)
-    assert summaries == ["Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed",
-                         "Flickr: 2 images: 2 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed",
-                         "Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed"], log
+    assert [toast for toast, _listed in export_reports(log)] == ["Flickr: 1 replaced", "Flickr: 2 replaced",
+                                                                "Flickr: 1 replaced"], log
     assert [sandbox.photo(photos[n]).replacements for n in range(4)] == [1, 1, 1, 1]
     assert list(dt.tmp.rglob("*")) == [], "a temporary export (or a file beside it) was left behind"
 
@@ -472,8 +488,12 @@ def test_gui_batch_is_one_run_and_its_summary_names_each_failed_image(dt, sandbo
                          more=[(tagged_too, f"flickr:photo_id={other}"), (untagged, None), (by_xmp, None), (by_own, None)])
 
     assert runs.read_text().count("run") == 1, log  # one run of the tool for the whole batch
-    assert "Flickr: 5 images: 4 replaced, 0 uploaded, 0 pending, 0 skipped, 1 failed" in log, log
-    assert "DSC_0003.jpg: no Flickr id: tag the image flickr:photo_id=N, or turn on uploading missing images" in log
+    # the toast is short; the module lists each image, the one not sent with why in darktable's words
+    [(toast, listed)] = export_reports(log)
+    assert toast == "Flickr: 4 replaced, 1 not sent - see the Flickr module", log
+    assert listed["DSC_0003.jpg"] == ("failed", 'it is not on Flickr yet: turn on "upload missing" in the Flickr '
+                                                'module, or use "link" to find its photo')
+    assert [status for status, _message in listed.values()].count("replaced") == 4
     assert {r["fields"]["photo_id"] for r in replace_requests(sandbox)} == {pid, other, in_xmp, in_own}
     assert sandbox.photo(in_xmp).replacements == 1 and sandbox.photo(in_own).replacements == 1
     assert [p.name for p in dt.tmp.iterdir() if p.suffix in (".jpg", ".yaml", ".json")] == []
@@ -495,15 +515,14 @@ def test_gui_upload_records_the_id_on_the_source_and_nothing_in_darktables_temp_
 
     log = run_gui_batches(dt, [[(first, None), (second, None)], [(namesake, None)], [(first, None)]])
 
-    summaries = re.findall(r"Flickr: \d+ images: [^\n]*", log)
-    uploaded = dict(re.findall(r"Flickr: (\S+) uploaded photo (\d+)", summaries and log.split(summaries[0])[0]))
-    assert summaries[0] == "Flickr: 2 images: 0 replaced, 2 uploaded, 0 pending, 0 skipped, 0 failed", log
+    reports = export_reports(log)
+    assert reports[0][0] == "Flickr: 2 uploaded", log
+    uploaded = {name: message.removeprefix("photo ") for name, (status, message) in reports[0][1].items()}
     first_id = uploaded["IMG_0200.jpg"]
     assert sandbox.photo(first_id).title == "IMG_0200" and unrelated not in uploaded.values()
     # the namesake replaced nothing: it is a photo of its own, or refused as looking like one
-    assert summaries[1].startswith("Flickr: 1 images: 0 replaced"), log
-    assert summaries[2] == "Flickr: 1 images: 1 replaced, 0 uploaded, 0 pending, 0 skipped, 0 failed", log
-    assert f"Flickr: IMG_0200.jpg replaced photo {first_id} (id from darktable tag)" in log
+    assert reports[1][1]["IMG_0200.jpg"][0] in ("uploaded", "failed"), log
+    assert reports[2] == ("Flickr: 1 replaced", {"IMG_0200.jpg": ("replaced", f"photo {first_id}")}), log
     assert sandbox.photo(unrelated).replacements == 0, "the stale id file in the temp folder was read"
     assert sandbox.photo(first_id).replacements == 1
     # each id is next to its source image (and in darktable's tag: the third batch replaced by it)
@@ -517,10 +536,12 @@ def test_gui_upload_records_the_id_on_the_source_and_nothing_in_darktables_temp_
 MODULE_STEP = re.compile(r"DRIVER step")
 
 
-def run_gui_module(dt, body: str, steps: int = 0, on_step: Callable[[int], None] | None = None) -> str:
+def run_gui_module(dt, body: str, steps: int = 0, on_step: Callable[[int], None] | None = None,
+                   conf: list[str] = ()) -> str:
     """One darktable GUI session whose driver loads the glue as `fr` (what `require` returns), runs
     the Lua `body` (it may call `step(n)`: print "DRIVER step", wait until the test has seen it),
-    and quits. `show(title, results)` prints each result as `RESULT title|name|status|reason|message`."""
+    and quits. `show(title, results)` prints each result as `RESULT title|name|status|reason|message`,
+    `tags(title, image)` the image's tags as `TAGS title|a,b`."""
     driver = dt.work.parent / "module-driver.lua"
     done = [dt.work.parent / f"module-step-{n}" for n in range(steps)]
     driver.write_text(DRIVER_PRELUDE + f"""
@@ -536,6 +557,14 @@ local function show(title, results)
     print(string.format("RESULT %s|%s|%s|%s|%s", title, r.name, r.status, tostring(r.reason), tostring(r.message)))
   end
 end
+local function tags(title, image)  -- prints the image's own tags (not darktable's) as `TAGS title|a,b`
+  local names = {{}}
+  for _, t in ipairs(image:get_tags()) do
+    if not t.name:match("^darktable|") then names[#names + 1] = t.name end
+  end
+  table.sort(names)
+  print(string.format("TAGS %s|%s", title, table.concat(names, ",")))
+end
 local loaded, fr = pcall(dofile, {lua_string(str(GLUE))})
 if not loaded then print("DRIVER ERROR " .. tostring(fr)) end
 local ok, err = pcall(function()
@@ -545,13 +574,25 @@ if not ok then print("DRIVER ERROR " .. tostring(err)) end
 print("DRIVER done")
 dt.gui.action("global/quit", 0, "", "", 1.0)
 """)
-    log = run_driver(dt, driver, done, MODULE_STEP, conf=[], on_step=on_step, quit_within=90)
+    log = run_driver(dt, driver, done, MODULE_STEP, conf=list(conf), on_step=on_step, quit_within=90)
     assert "DRIVER ERROR" not in log and "LUA ERROR" not in log and "DRIVER done" in log, log
     return log
 
 
 def results_in(log: str, title: str) -> list[tuple[str, ...]]:
     return [tuple(line.split("|")[1:5]) for line in log.splitlines() if line.startswith(f"RESULT {title}|")]
+
+
+def tags_in(log: str, title: str) -> list[str]:
+    [line] = [line for line in log.splitlines() if line.startswith(f"TAGS {title}|")]
+    return [t for t in line.split("|", 1)[1].split(",") if t]
+
+
+def imports_lua(pairs: list[tuple[Path, "str | None"]]) -> str:
+    """Lua lines importing each image into `images`, tagged `flickr:photo_id=ID` when an id is given."""
+    return "  local images = {}\n" + "".join(
+        f"  images[#images + 1] = import({lua_string(str(path))}"
+        + (f", {lua_string('flickr:photo_id=' + pid)})\n" if pid else ")\n") for path, pid in pairs)
 
 
 def screenshot_lua(path: Path) -> str:
@@ -592,6 +633,12 @@ def test_gui_module_is_drawn_and_replaces_with_progress(dt, sandbox, make_jpeg, 
     assert [p for p, _ in progress] == sorted((p for p, _ in progress), key=int) and len(progress) >= 4, log
     assert any("exporting DSC_070.jpg" in text for _, text in progress)
     assert any(text.startswith("DSC_07") and "(1 of 3)" in text for _, text in progress), progress
+    # each image's stages, from the tool's stage stream while it ran
+    texts = [text for _, text in progress]
+    for words in ("checking DSC_070.jpg (1 of 3)", "Flickr is processing DSC_071.jpg (2 of 3)",
+                  "bringing title, tags, date and place of DSC_070.jpg to Flickr (1 of 3)"):
+        assert words in texts, (words, texts)
+    assert any(re.fullmatch(r"sending DSC_070\.jpg: [\d.]+ of [\d.]+ MB \(1 of 3\)", t) for t in texts), texts
     assert "Flickr: 2 replaced, 1 not sent - see the Flickr module" in log
     assert list(dt.tmp.rglob("*")) == [], "the batch's exports were left in darktable's temporary folder"
     # the module is drawn in the right panel: its area is not one flat colour
@@ -636,3 +683,141 @@ def test_gui_module_cancel_sends_nothing_more(dt, sandbox, make_jpeg):
     skipped = [r for r in results if r[1] == "skipped"]
     assert len(skipped) >= 2 and all(r[2] == "interrupted" and r[3] == "not sent: the batch was cancelled" for r in skipped), results
     assert "not sent - see the Flickr module" in log
+
+
+@needs_gui
+def test_gui_module_undo_open_and_remove_id(dt, sandbox, pid, make_jpeg, tmp_path):
+    before = sandbox.photo(pid).sha256
+    opened = tmp_path / "opened.txt"
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    for opener in ("xdg-open", "open"):  # what darktable would start the browser with
+        (stubs / opener).write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{opened}"\n')
+        (stubs / opener).chmod(0o755)
+    dt.env["PATH"] = os.pathsep.join([str(stubs), dt.env["PATH"]])
+
+    log = run_gui_module(dt, imports_lua([(make_jpeg("DSC_0300.jpg", size=(96, 64)), pid)]) + """
+  show("replace", fr.actions.replace(images))
+  show("undo", fr.actions.undo(images))
+  show("open", fr.actions.open(images[1]))
+  dt.control.sleep(1000)
+  show("remove", fr.actions.remove_id(images))
+  tags("removed", images[1])
+  show("open-again", fr.actions.open(images[1]))
+""")
+
+    assert results_in(log, "replace") == [("DSC_0300.jpg", "replaced", "nil", f"photo {pid}")], log
+    [(name, status, _reason, _message)] = results_in(log, "undo")
+    assert (name, status) == ("DSC_0300.jpg", "replaced"), log
+    assert sandbox.photo(pid).sha256 == before, "undo did not put the photo's previous picture back"
+    assert opened.read_text() == f"https://www.flickr.com/photos/me/{pid}\n"
+    assert results_in(log, "remove") == [("DSC_0300.jpg", "removed", "nil", f"no longer linked to photo {pid}")]
+    assert tags_in(log, "removed") == []
+    assert results_in(log, "open-again") == [("DSC_0300.jpg", "skipped", "no_id", 'it has no Flickr id: use "link" to find its photo')]
+
+
+@needs_gui
+def test_gui_module_link_tags_the_image_whose_export_is_on_flickr(dt, sandbox, make_jpeg, tmp_path):
+    from pictures import export, jpeg_bytes, photo
+
+    taken = "2022:07:14 08:30:05"
+    on_flickr = sandbox.add_photo(jpeg_bytes(photo("coffee"), taken), "DSC_0101.jpg", title="DSC_0101")
+    sandbox.add_photo(jpeg_bytes(photo("rocket"), taken), "IMG_0500.jpg", title="IMG_0500")
+    source = export(tmp_path / "shoot" / "DSC_0101.jpg", "coffee", taken=taken, scale=1.0, brighter=1.0)
+    stranger = export(tmp_path / "shoot" / "chelsea.jpg", "chelsea")
+
+    log = run_gui_module(dt, imports_lua([(source, None), (stranger, None)]) + """
+  show("link", fr.actions.link(images))
+  tags("linked", images[1])
+  tags("stranger", images[2])
+  show("again", fr.actions.link({images[1]}))
+""")
+
+    assert sorted(results_in(log, "link")) == [
+        ("DSC_0101.jpg", "linked", "nil", f"photo {on_flickr}"),
+        ("chelsea.jpg", "unmatched", "nil", "no photo on Flickr matches it")], log
+    assert tags_in(log, "linked") == [f"flickr:photo_id={on_flickr}"]
+    assert tags_in(log, "stranger") == []
+    assert results_in(log, "again") == [("DSC_0101.jpg", "already", "nil", f"photo {on_flickr}")]
+    assert replace_requests(sandbox) == [] and upload_requests(sandbox) == []  # link sends no picture
+
+
+@needs_gui
+def test_gui_module_selects_the_images_edited_since_they_were_sent(dt, sandbox, make_jpeg):
+    photos = [sandbox.add_photo(make_jpeg(f"flickr-{n}.jpg").read_bytes(), filename=f"flickr-{n}.jpg") for n in range(2)]
+    images = [(make_jpeg(f"DSC_04{n}.jpg", size=(96, 64)), pid) for n, pid in enumerate(photos)]
+
+    log = run_gui_module(dt, imports_lua(images) + """
+  show("replace", fr.actions.replace(images))
+  local function names(list)
+    local out = {}
+    for _, image in ipairs(list) do out[#out + 1] = image.filename end
+    return table.concat(out, ",")
+  end
+  print("UNEDITED " .. names(fr.actions.select_changed()))
+  -- an edit of the first: a style made from its history, applied to it again
+  dt.styles.apply(dt.styles.create(images[1], "flickr-test-edit", "an edit"), images[1])
+  local changed, results = fr.actions.select_changed()
+  print("CHANGED " .. names(changed))
+  print("SELECTED " .. names(dt.gui.selection()))
+  show("changed", results)
+""")
+
+    assert [r[1] for r in results_in(log, "replace")] == ["replaced", "replaced"], log
+    assert "UNEDITED \n" in log and "CHANGED DSC_040.jpg\n" in log and "SELECTED DSC_040.jpg\n" in log, log
+    assert results_in(log, "changed") == [("DSC_040.jpg", "changed", "nil", "edited since it was last sent")]
+
+
+@needs_gui
+def test_gui_module_duplicate_with_its_sources_id_is_not_sent(dt, sandbox, pid, make_jpeg):
+    log = run_gui_module(dt, imports_lua([(make_jpeg("DSC_0500.jpg", size=(96, 64)), pid)]) + """
+  local copy = dt.database.duplicate(images[1])  -- ctrl+d: the copy has the source's tags
+  tags("copy", copy)
+  show("replace", fr.actions.replace({images[1], copy}))
+""")
+
+    assert tags_in(log, "copy") == [f"flickr:photo_id={pid}"], log
+    assert sorted(results_in(log, "replace")) == [
+        ("DSC_0500.jpg", "replaced", "nil", f"photo {pid}"),
+        ("DSC_0500.jpg (version 1)", "failed", "duplicate_version",
+         f'its Flickr id {pid} is also on DSC_0500.jpg: a duplicate carries its source\'s id; use "remove id" on one of them')], log
+    assert sandbox.photo(pid).replacements == 1
+
+
+@needs_gui
+def test_gui_module_several_batches_in_one_session(dt, sandbox, make_jpeg):
+    photos = [sandbox.add_photo(make_jpeg(f"flickr-{n}.jpg").read_bytes(), filename=f"flickr-{n}.jpg") for n in range(3)]
+    images = [(make_jpeg(f"DSC_06{n}.jpg", size=(96, 64)), pid) for n, pid in enumerate(photos)]
+
+    log = run_gui_module(dt, imports_lua(images) + """
+  show("first", fr.actions.replace({images[1]}))
+  show("second", fr.actions.replace({images[2], images[3]}))
+  show("undo", fr.actions.undo({images[2]}))
+  show("third", fr.actions.replace(images))
+""")
+
+    assert [r[1] for r in results_in(log, "first")] == ["replaced"], log
+    assert [r[1] for r in results_in(log, "second")] == ["replaced", "replaced"], log
+    assert [r[1] for r in results_in(log, "undo")] == ["replaced"], log
+    assert [r[1] for r in results_in(log, "third")] == ["replaced"] * 3, log
+    assert [sandbox.photo(pid).replacements for pid in photos] == [2, 3, 2]  # the undo is a replace too
+    assert list(dt.tmp.rglob("*")) == [], "a batch's exports were left in darktable's temporary folder"
+
+
+NO_METADATA_LINE = ("exported without title, description, tags, date or place: turn on the export module's "
+                    "metadata preferences (EXIF data, metadata, geo tags, tags) to bring them to Flickr")
+
+
+@needs_gui
+def test_gui_export_says_once_a_session_that_the_exports_carry_no_metadata(dt, sandbox, make_jpeg):
+    photos = [sandbox.add_photo(make_jpeg(f"flickr-{n}.jpg").read_bytes(), filename=f"flickr-{n}.jpg") for n in range(2)]
+    images = [make_jpeg(f"DSC_09{n}.jpg", size=(96, 64)) for n in range(2)]
+
+    # every metadata option of the export module off: the exports carry nothing for Flickr
+    log = run_gui_batches(dt, [[(images[n], f"flickr:photo_id={photos[n]}")] for n in range(2)],
+                          conf=["plugins/lighttable/export/metadata_flags=0"])
+
+    assert [toast for toast, _listed in export_reports(log)] == [
+        "Flickr: 1 replaced; exported without metadata - see the Flickr module", "Flickr: 1 replaced"], log
+    assert log.count(NO_METADATA_LINE) == 1 and f"DSC_090.jpg was {NO_METADATA_LINE}" in log
+    assert [sandbox.photo(pid).replacements for pid in photos] == [1, 1]

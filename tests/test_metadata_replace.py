@@ -111,7 +111,7 @@ def test_unchanged_metadata_makes_no_write_call(sandbox, cli_env, tmp_path):
     sandbox.clear_requests()
     result = replace_json(["--photo-id", pid, str(re_export(path, xmp, gps=(-33.856784, -70.5), brighter=1.2))],
                           cli_env)
-    assert result["metadata"] == {"changed": {}, "error": None}
+    assert result["metadata"] == {"changed": {}, "error": None, "in_file": ["title", "description", "tags", "date_taken", "location"]}
     assert writes(sandbox) == 0 and sandbox.rest_calls("flickr.photos.getInfo") == 1
 
 
@@ -227,3 +227,16 @@ def test_metadata_only_and_no_metadata_together_are_a_usage_error(sandbox, cli_e
     path = re_export(tmp_path / "astronaut.jpg", described("x"))
     ran = cli(["replace", *flags, "--photo-id", "1", str(path)], cli_env)
     assert ran.returncode == 2 and "not allowed with" in ran.stderr
+
+
+def test_the_result_names_what_the_file_carries_so_a_host_can_say_an_export_left_it_out(sandbox, cli_env, tmp_path):
+    pid = seeded(sandbox, tmp_path, description="kept")
+    bare = export(tmp_path / "bare.jpg", "astronaut", brighter=1.2)  # an export with every metadata option off
+    dry = cli(["replace", "--json", "--dry-run", "--photo-id", pid, str(bare)], cli_env).results()[0]
+    assert dry["metadata"] == {"changed": {}, "error": None, "in_file": []}
+    result = replace_json(["--photo-id", pid, str(bare)], cli_env)
+    assert result["metadata"] == {"changed": {}, "error": None, "in_file": []} and writes(sandbox) == 0
+    assert sandbox.photo(pid).description == "kept"  # nothing blanked
+    titled = replace_json(["--photo-id", pid, str(re_export(tmp_path / "titled.jpg", described("Harbour"), taken=None))],
+                          cli_env)
+    assert titled["metadata"]["in_file"] == ["title"]

@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-verify", dest="verify", action="store_false", default=True,
                    help="don't check the target and the picture first (saves API calls; one file per photo still holds)")
     r.add_argument("--json", action="store_true", help="one JSON object per path on stdout, nothing else")
+    r.add_argument("--progress-json", metavar="FILE", help="write each file's stage (checking, sending, processing, metadata) as JSON lines to FILE (- for stderr) while the run goes on")
     r.add_argument("--jobs", type=positive_int, default=None, metavar="N", help="replace N files at a time")
     r.add_argument("--timeout", type=wait_seconds, default=None, metavar="S", help="seconds to wait for async tickets (default 600)")
     r.add_argument("--retries", type=positive_int, default=None, metavar="N", help="upload attempts for temporary failures (default 4)")

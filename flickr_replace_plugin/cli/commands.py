@@ -16,15 +16,18 @@ from .setup import setup as _setup, status_for as _status_for
 def cmd_replace(args: argparse.Namespace, env: Environment, redactor: RedactingFilter) -> int:
     from ..core import replace_many
     from .progress import progress_for
+    from .stagejson import stage_events
 
     config, plugins = _setup(args, env, redactor)
     config = config.with_(privacy=args.privacy)
     metadata = {"original": args.original} if args.original else None
     printer = args.printer = Printer(env.stdout, args.json)  # an interruption's message reads what it printed
-    with progress_for(env.stderr, args.paths, _shows_progress(args)) as bar:
+    shows_bar = _shows_progress(args) and args.progress_json != "-"
+    with progress_for(env.stderr, args.paths, shows_bar) as plain, \
+            stage_events(args.progress_json, env.stderr, plain) as (bar, on_stage):
         results = replace_many(args.paths, photo_id=args.photo_id, metadata=metadata, async_=args.async_,
                                wait=args.wait, dry_run=args.dry_run, config=config, plugins=plugins,
-                               progress=bar.bytes_sent, on_wait=bar.waiting, activity=bar, jobs=args.jobs,
+                               progress=bar.bytes_sent, on_wait=bar.waiting, activity=bar, on_stage=on_stage, jobs=args.jobs,
                                timeout=args.timeout, retries=args.retries, limit_rate=args.limit_rate,
                                record=args.record, upload_missing=args.upload_missing, verify=args.verify,
                                force=args.force, backup=False if args.no_backup else None,

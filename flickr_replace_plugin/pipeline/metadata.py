@@ -18,7 +18,7 @@ from ..errors import JournalUnavailable
 from ..flickr.responses import FlickrFailure
 from ..formats.scope import resolution_scope
 from ..metadata.plan import Ours, Plan, apply, kept, plan_changes
-from ..metadata.read import FileMetadata, read_fields
+from ..metadata.read import FIELDS, FileMetadata, read_fields
 from ..metadata.state import Changed, MetadataState
 from ..metadata.tags import tag_key
 from ..result import ReplaceResult, ResultError, Status
@@ -39,6 +39,20 @@ class Planned:
     kept: dict[str, int] | None
     ours: Ours  # what this tool had set on the photo (an undo's plan has its own, narrower `plan.ours`)
     command: str
+    in_file: list[str] | None = None  # the fields the file carries (None for an undo: it follows no file)
+
+
+def in_file(found: FileMetadata) -> list[str]:
+    """The fields a file carries: none at all tells a host the export left its metadata out."""
+    return [name for name in FIELDS if getattr(found, name) is not None]
+
+
+def _outcome(changed: Any, planned_in_file: list[str] | None) -> dict[str, Any]:
+    """The result's `metadata`: what changed, no error yet, and what the file carries."""
+    outcome: dict[str, Any] = {"changed": changed, "error": None}
+    if planned_in_file is not None:
+        outcome["in_file"] = planned_in_file
+    return outcome
 
 
 def metadata_only(file: FileRun, services: "Services") -> Outcome:
@@ -71,7 +85,7 @@ def plan_metadata(file: FileRun, services: "Services") -> Outcome:
         return None
     command = services.options.command
     if file.info is None and not found.says_anything() and command != "undo":  # --no-verify saves its calls
-        result.metadata_plan = Planned(Plan(result.photo_id or ""), None, Ours(), command)
+        result.metadata_plan = Planned(Plan(result.photo_id or ""), None, Ours(), command, [])
         return None
     try:
         photo = file.info.answer if file.info is not None else _photo_info(result.photo_id or "", services)
@@ -80,7 +94,7 @@ def plan_metadata(file: FileRun, services: "Services") -> Outcome:
     planned = _decide(result, photo, services, command, found)
     result.metadata_plan = planned
     if services.options.dry_run:
-        result.metadata, result.kept = {"changed": planned.plan.changed, "error": None}, planned.kept
+        result.metadata, result.kept = _outcome(planned.plan.changed, planned.in_file), planned.kept
     return None
 
 
@@ -90,6 +104,7 @@ def follow(result: ReplaceResult, services: "Services") -> None:
     planned, result.metadata_plan = result.metadata_plan, None
     if not services.config.metadata_fields or services.options.dry_run:
         return
+    services.tell_stage(result.path, "metadata")
     try:
         if result.status is Status.UPLOADED:
             _follow_upload(result, planned if isinstance(planned, FileMetadata) else None, services)
@@ -119,7 +134,8 @@ def _decide(result: ReplaceResult, photo: Mapping[str, Any], services: "Services
         wanted, plan_ours = _undoing(state.undone(pid, result.path))
     else:
         wanted, plan_ours = found if found is not None else read_fields(result.path), ours
-    return Planned(plan_changes(wanted, photo, nsid, plan_ours, fields), kept(photo), ours, command)
+    return Planned(plan_changes(wanted, photo, nsid, plan_ours, fields), kept(photo), ours, command,
+                   None if command == "undo" else in_file(wanted))
 
 
 def _undoing(changed: Changed | None) -> tuple[FileMetadata, Ours]:
@@ -161,7 +177,7 @@ def _call(services: "Services"):
 def _make(result: ReplaceResult, planned: Planned, services: "Services") -> None:
     plan = planned.plan
     result.kept = planned.kept
-    result.metadata = {"changed": {}, "error": None}
+    result.metadata = _outcome({}, planned.in_file)
     changed, error = apply(plan, _call(services))
     result.metadata["changed"] = changed
     if changed:
@@ -179,7 +195,7 @@ def _follow_upload(result: ReplaceResult, found: FileMetadata | None, services: 
     sent = Ours(tuple(found.tags or ()))
     wanted = FileMetadata(date_taken=found.date_taken, location=found.location)
     changed: Changed = {}
-    result.metadata = {"changed": changed, "error": None}
+    result.metadata = _outcome(changed, in_file(found))
     if any(getattr(wanted, f) is not None for f in fields):
         photo = _photo_info(result.photo_id or "", services)
         owner = photo.get("owner")

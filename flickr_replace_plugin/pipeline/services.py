@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flickr_replace.core")
 Progress = Callable[[str, int, int], None]  # (path, bytes sent so far in this file, file size)
+OnStage = Callable[[str, str], None]  # (path, stage: "checking", "metadata") for a host's progress
 T = TypeVar("T")
 
 
@@ -40,10 +41,11 @@ class Activity(Protocol):
 
 class Services:
     def __init__(self, options: "RunOptions", plugins: "Plugins", *, progress: Progress | None = None,
-                 on_wait: Callable[[float], None] | None = None, activity: Activity | None = None) -> None:
+                 on_wait: Callable[[float], None] | None = None, activity: Activity | None = None,
+                 on_stage: OnStage | None = None) -> None:
         config = options.config
         self.options, self.plugins, self.config = options, plugins, config
-        self.progress, self.activity = progress, activity
+        self.progress, self.activity, self.on_stage = progress, activity, on_stage
         self.limiter = CallLimiter(config.calls_per_hour, on_wait=on_wait)
         self.retry = Retry(config.retries, config.backoff)
         self.journal = Journal(config.state_path)
@@ -63,6 +65,11 @@ class Services:
         self._pool: ThreadPoolExecutor | None = None
         self._account: AccountMemory | None = None
         self._guard: "DuplicateGuard | None" = None
+
+    def tell_stage(self, path: str, stage: str) -> None:
+        """A host following the run hears that `path` reached `stage`."""
+        if self.on_stage is not None:
+            self.on_stage(path, stage)
 
     def client(self) -> "FlickrClient":
         """This thread's client (a requests session is not shared between threads)."""

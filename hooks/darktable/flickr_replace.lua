@@ -27,9 +27,9 @@
   * optionally set, in preferences > lua options, where flickr-replace is and whether to use
     Flickr's asynchronous replace (the default: the tool waits for Flickr's ticket)
   * select images, choose "Flickr (replace existing)" as the export target, press export: the
-    whole export is one run of flickr-replace (its tickets polled together), and at the end one
-    summary counts replaced / uploaded / pending / skipped / failed and names each image that
-    was not replaced, and why
+    whole export is one run of flickr-replace (its tickets polled together); at the end a short
+    message counts what happened, and the lighttable module "Flickr" lists each image with what
+    happened to it and, for one not sent, why and what to do
   * turn on "upload missing images" to upload images that are not on Flickr yet: each is then
     tagged flickr:photo_id=N in darktable's library, so its next export replaces that photo
   * with darktable-cli (no GUI) pass `--luacmd 'dofile("/path/to/flickr_replace.lua")'`: every
@@ -539,6 +539,19 @@ local function remove_batch_files(extra_data)
   if extra_data.folder then os.remove(extra_data.folder) end
 end
 
+-- The module's (defined below): the export's report goes to its list, in the module's words.
+local show_results, outcome_of, record_sent, metadata_left_out
+
+-- What was replaced or uploaded, for "select changed since sent".
+local function sent_images(entries)
+  local sent = {}
+  for _i, entry in ipairs(entries) do
+    local status = entry.result and entry.result.status
+    if status == "replaced" or status == "uploaded" then sent[#sent + 1] = entry.image end
+  end
+  return sent
+end
+
 local function finalize(storage, image_table, extra_data)
   if extra_data.error then
     report(extra_data.error)
@@ -548,8 +561,10 @@ local function finalize(storage, image_table, extra_data)
   local ok, err = pcall(run_batch, extra_data.executable, extra_data.entries)
   remove_batch_files(extra_data)
   if not ok then error(err, 0) end
-  for _i, entry in ipairs(extra_data.entries) do dt.print_log(describe(entry)) end
-  report(summary(extra_data.entries))
+  record_sent(sent_images(extra_data.entries))
+  local results = {}
+  for _i, entry in ipairs(extra_data.entries) do results[#results + 1] = outcome_of(entry) end
+  show_results(_("last export:"), results, metadata_left_out(extra_data.entries))
 end
 
 -- Without a GUI (darktable-cli) ---------------------------------------------------------------
@@ -634,6 +649,8 @@ local function plain_words(result, photo_id)
     return string.format(_(REASON_WORDS.too_big), megabytes(result.bytes or numbers[1]), megabytes(numbers[#numbers]))
   elseif reason == "probably_on_flickr" then
     return string.format(_(REASON_WORDS.probably_on_flickr), message:match("photos? (%d+)") or "?")
+  elseif reason == "duplicate_version" then
+    return message -- the module's own reason, already in words
   elseif reason == "interrupted" and result.status == "failed" then
     return _("cancelled while it was being sent: its photo keeps either its old picture or the new one whole; replace it again to be sure")
   elseif reason and REASON_WORDS[reason] then
@@ -656,12 +673,13 @@ local function outcome(image, status, reason, message, photo_id)
            photo_id = photo_id }
 end
 
-local function outcome_of(entry)
+function outcome_of(entry)
   local result = entry.result or { status = "failed" }
   local err = type(result.error) == "table" and result.error or {}
   local photo_id = type(result.photo_id) == "string" and result.photo_id or entry.photo_id
-  local message = (result.status == "failed" or result.status == "skipped" or result.status == "pending")
-    and plain_words(result, photo_id) or (photo_id and string.format(_("photo %s"), photo_id) or "")
+  local said = result.status == "failed" or result.status == "skipped" or result.status == "pending"
+    or (err.message or "") ~= ""
+  local message = said and plain_words(result, photo_id) or (photo_id and string.format(_("photo %s"), photo_id) or "")
   return outcome(entry.image, result.status or "failed", err.reason, message, photo_id)
 end
 
@@ -697,7 +715,7 @@ local function read_sent()
   return sent
 end
 
-local function record_sent(images)
+function record_sent(images)
   if #images == 0 then return end
   local sent = read_sent()
   for _i, image in ipairs(images) do sent[image_key(image)] = fingerprint(image) end
@@ -719,8 +737,26 @@ local function module_privacy()
   return "private"
 end
 
--- The last batch, one line per image, in the module; a short toast for the whole.
-local function show_results(title, results)
+local NO_METADATA = "exported without title, description, tags, date or place: turn on the export "
+  .. "module's metadata preferences (EXIF data, metadata, geo tags, tags) to bring them to Flickr"
+
+-- A sent export that carried no metadata at all (the tool's `metadata.in_file` is empty): said
+-- once a session, as the export module's settings are the same for every image.
+function metadata_left_out(entries)
+  if state.told_metadata then return nil end
+  for _i, entry in ipairs(entries) do
+    local metadata = entry.result and entry.result.metadata
+    if type(metadata) == "table" and type(metadata.in_file) == "table" and #metadata.in_file == 0 then
+      state.told_metadata = true
+      return string.format(_("%s was %s"), entry.name or image_name(entry.image), _(NO_METADATA))
+    end
+  end
+  return nil
+end
+
+-- The last batch, one line per image, in the module; a short toast for the whole. `no_metadata`,
+-- when given, is one more line for the list, and the toast points to it.
+function show_results(title, results, no_metadata)
   state.last = results
   local lines, counts, order, not_sent = { title }, {}, {}, 0
   for _i, r in ipairs(results) do
@@ -742,6 +778,10 @@ local function show_results(title, results)
   if not_sent > 0 then parts[#parts + 1] = string.format(_("%d not sent"), not_sent) end
   local toast = string.format(_("Flickr: %s"), table.concat(parts, ", "))
   if not_sent > 0 then toast = toast .. _(" - see the Flickr module") end
+  if no_metadata then
+    lines[#lines + 1] = no_metadata
+    toast = toast .. "; " .. _("exported without metadata - see the Flickr module")
+  end
   for _i, line in ipairs(lines) do dt.print_log("Flickr module: " .. line) end
   report(toast)
 end
@@ -775,7 +815,8 @@ local function spawn(executable, args, folder)
   local pipe = io.popen(group .. "sh -c " .. sh_quote(inner) .. " >/dev/null 2>&1 </dev/null & echo $!", "r")
   local pid = pipe and pipe:read("l")
   if pipe then pipe:close() end
-  return { pid = tonumber(pid), out = out, err = err, status = status, group = group ~= "" }
+  return { pid = tonumber(pid), out = out, err = err, status = status, group = group ~= "",
+           progress = folder .. "/progress.jsonl" }
 end
 
 local function interrupt(run)
@@ -785,27 +826,46 @@ local function interrupt(run)
   os.execute("pkill -INT -P " .. run.pid .. " 2>/dev/null")
 end
 
--- Waits for the run to end, calling on_result(result) for each JSON line as it arrives.
-local function follow(run, on_result)
+-- Reads the lines a running program appends to `path`: each call hands every new whole line to
+-- `each` (a line still being written waits for the next call).
+local function tail(path)
   local fh, pending = nil, ""
+  return function(each)
+    fh = fh or io.open(path, "r")
+    if not fh then return end
+    pending = pending .. (fh:read("a") or "")
+    while true do
+      local stop = pending:find("\n", 1, true)
+      if not stop then break end
+      local line = pending:sub(1, stop - 1)
+      pending = pending:sub(stop + 1)
+      each(line)
+    end
+  end, function() if fh then fh:close() end end
+end
+
+-- Waits for the run to end, calling on_result(result) for each JSON result line as it arrives,
+-- and on_stage(event) for each line of its stage stream (replace --progress-json).
+local function follow(run, on_result, on_stage)
+  local results, close_results = tail(run.out)
+  local stages, close_stages = tail(run.progress)
   while true do
     local finished = read_all(run.status) ~= ""
-    fh = fh or io.open(run.out, "r")
-    if fh then
-      local chunk = fh:read("a") or ""
-      pending = pending .. chunk
-      while true do
-        local stop = pending:find("\n", 1, true)
-        if not stop then break end
-        local result = json_line(pending:sub(1, stop - 1))
-        pending = pending:sub(stop + 1)
-        if result then on_result(result) end
-      end
+    if on_stage then
+      stages(function(line)
+        local event = line:sub(1, 1) == "{" and json_decode(line)
+        if type(event) == "table" and event.event == "stage" then on_stage(event) end
+      end)
     end
+    results(function(line)
+      local result = json_line(line)
+      if result then on_result(result) end
+    end)
     if finished then break end
     dt.control.sleep(POLL_MS)
   end
-  if fh then fh:close() end
+  close_results()
+  close_stages()
   local code = tonumber(read_all(run.status):match("%d+")) or 1
   return code, read_all(run.err)
 end
@@ -825,10 +885,12 @@ local function export_format()
   return format
 end
 
--- Another version of the same source carrying the same id: it would replace its source's photo.
+-- An earlier version of the same source carrying the same id: a duplicate (ctrl+d) copies its
+-- source's tags, and would replace its source's photo. The earliest version keeps the id.
 local function twin_with_id(image, photo_id)
   for _i, other in ipairs(image:get_group_members() or {}) do
-    if other.id ~= image.id and other.path == image.path and other.filename == image.filename then
+    if other.id ~= image.id and other.path == image.path and other.filename == image.filename
+      and (other.duplicate_index or 0) < (image.duplicate_index or 0) then
       local ids = photo_ids_from_tags(other)
       if #ids == 1 and ids[1] == photo_id then return other end
     end
@@ -872,8 +934,39 @@ local function remove_tree(folder)
   if folder and folder:find("/flickr%-replace%.[^/]*$") then os.execute("rm -rf " .. sh_quote(folder)) end
 end
 
--- One batch of the tool over exports of `images`: `command(entries)` gives its args and the
--- entries it covers; returns the per-image outcomes. `title` names the job.
+-- How far one image is once it reached a stage of the tool's stream, and the words for it (%s:
+-- the image's name); nil for a stage this version does not know.
+local function stage_progress(event)
+  local stage = event.stage
+  if stage == "checking" then return 0.05, _("checking %s")
+  elseif stage == "sending" then
+    local size = tonumber(event.size) or 0
+    local part = size > 0 and (tonumber(event.sent) or 0) / size or 0
+    return 0.1 + 0.6 * part, string.format(_("sending %%s: %s of %s MB"), megabytes(event.sent), megabytes(size))
+  elseif stage == "processing" then return 0.75, _("Flickr is processing %s")
+  elseif stage == "metadata" then return 0.9, _("bringing title, tags, date and place of %s to Flickr")
+  end
+  return nil
+end
+
+-- The job's bar over the tool's part of a batch: each image's share only grows (a retried upload
+-- starts its bytes again, the bar does not go back). Returns bar(path, share, words).
+local function batch_bar(job, todo)
+  local shares, index = {}, {}
+  for i, entry in ipairs(todo) do shares[i], index[entry.file] = 0, i end
+  return function(path, share, words)
+    local i = index[path]
+    if not i then return end
+    shares[i] = math.max(shares[i], share)
+    local sum = 0
+    for _j, value in ipairs(shares) do sum = sum + value end
+    set_progress(job, EXPORT_SHARE + (1 - EXPORT_SHARE) * sum / #todo,
+      string.format(_("%s (%d of %d)"), string.format(words, todo[i].name), i, #todo))
+  end
+end
+
+-- One batch of the tool over exports of `images`: `command(entries, progress_file)` gives its
+-- args and the entries it covers; returns the per-image outcomes. `title` names the job.
 local function run_exported(images, title, command, after)
   if state.running then
     report(_("Flickr: a batch is still running; wait for it or cancel it"))
@@ -898,19 +991,18 @@ local function run_exported(images, title, command, after)
   local job = start_job(title, state.cancel)
   local ok, results = pcall(function()
     local entries = export_all(images, folder, job, function() return was_cancelled end)
-    local args, todo = command(entries)
+    local args, todo = command(entries, folder .. "/progress.jsonl")
     if #todo > 0 and not was_cancelled then
-      local done, by_path = 0, {}
+      local by_path, bar = {}, batch_bar(job, todo)
       set_progress(job, EXPORT_SHARE, string.format(_("sending %d images to Flickr"), #todo))
       run = spawn(executable, args, folder)
       if was_cancelled then interrupt(run) end
       local code, err = follow(run, function(result)
         by_path[result.path] = result
-        done = done + 1
-        local entry
-        for _i, e in ipairs(todo) do if e.file == result.path then entry = e end end
-        set_progress(job, EXPORT_SHARE + (1 - EXPORT_SHARE) * done / #todo, string.format(_("%s: %s (%d of %d)"),
-          entry and entry.name or "?", _(result.status or "?"), done, #todo))
+        bar(result.path, 1, "%s: " .. _(result.status or "?"))
+      end, function(event)
+        local share, words = stage_progress(event)
+        if share then bar(event.path, share, words) end
       end)
       after(todo, by_path, code, err)
     end
@@ -949,20 +1041,19 @@ function actions.replace(images)
   images = selected_or(images)
   local options = { upload_missing = ui.upload_missing and ui.upload_missing.value or upload_missing(),
                     privacy = module_privacy() }
+  local no_metadata
   local results = run_exported(images, string.format(_("Flickr: replacing %d images"), #images),
-    function(entries)
+    function(entries, progress_file)
       local args, todo, _notes = batch_command(entries, options)
+      table.insert(args, 2, "--progress-json=" .. progress_file)
       return args, todo
     end,
     function(todo, by_path, code, err)
       take_results(todo, by_path, code, err)
-      local sent = {}
-      for _i, entry in ipairs(todo) do
-        if entry.result.status == "replaced" or entry.result.status == "uploaded" then sent[#sent + 1] = entry.image end
-      end
-      record_sent(sent)
+      record_sent(sent_images(todo))
+      no_metadata = metadata_left_out(todo)
     end)
-  show_results(_("last replace:"), results)
+  show_results(_("last replace:"), results, no_metadata)
   return results
 end
 
@@ -1051,12 +1142,7 @@ function actions.link(images)
           end
         end
       end)
-    for _i, r in ipairs(linked) do
-      if r.status == "ambiguous" or r.status == "unmatched" then
-        r.message = r.message ~= "" and r.message or nil
-      end
-      results[#results + 1] = r
-    end
+    for _i, r in ipairs(linked) do results[#results + 1] = r end
   end
   show_results(_("last link:"), results)
   return results
@@ -1081,6 +1167,7 @@ function actions.remove_id(images)
   return results
 end
 
+-- Returns the images edited since they were last sent (and selects them), then their outcomes.
 function actions.select_changed()
   local sent, changed, results = read_sent(), {}, {}
   for _i, image in ipairs(dt.database) do
@@ -1092,7 +1179,7 @@ function actions.select_changed()
   end
   dt.gui.selection(changed)
   show_results(string.format(_("%d images changed since they were sent:"), #changed), results)
-  return results
+  return changed, results
 end
 
 function actions.open(image)
