@@ -22,6 +22,7 @@ pillow-heif for HEIC, when installed) are imported inside functions, never when 
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -36,10 +37,13 @@ DIGEST = 128  # the digest's long side, in pixels
 SAMPLE = 64  # the long side at which a placement is judged
 DRAFT = 256  # JPEG decodes at the smallest DCT scale that keeps at least this many pixels a side
 DETAIL_RADIUS = 3  # the blur whose difference is the detail band, in SAMPLE pixels
-LAYOUT_RADIUS = 16  # the blur of the broadest shading (a vignette, a graduated filter), in SAMPLE pixels
-LAYOUT_FLATTEN = 0.5  # how much of that shading the layout band leaves out (0 none, 1 all)
 THRESHOLD = 0.20  # distances below this are the same picture (calibrated; see module docstring)
 OUTLIERS = 0.03  # the share of the picture an edit may change locally (a watermark, a retouch)
+OUTLIERS_MOST = 0.08  # ... or up to this share, where the change stands out (OUTLIER_FACTOR x the typical gap)
+OUTLIER_FACTOR = 9.0
+CLIP = 4  # luminance within this of 0 or 255 is clipped: no information where only one picture is
+MIN_INFORMATIVE = 0.15  # below this share of pixels left to compare, nothing can be told (r 0)
+DETAIL_FLOOR = 3.0  # detail weaker than this (RMS, 8-bit levels) is noise: only the luminance is compared
 REFINED = 3  # coarse placements refined, best first
 ASPECT_TOLERANCE = 0.01  # a resize's rounding; beyond it the frame itself changed
 _ORIENTATION = 0x0112
@@ -231,7 +235,7 @@ class _Judge:
 
     def __init__(self, outer: Any, inner: Any) -> None:
         self.outer, self.inner = outer, inner
-        self._turned: dict[int | None, tuple[Any, Any]] = {}
+        self._turned: dict[int | None, tuple[tuple[int, int], Any]] = {}
         self._rotated: dict[float, Any] = {}
 
     def distance(self, p: align.Placement) -> float:
@@ -244,11 +248,18 @@ class _Judge:
         width = p.scale * self.outer.width
         height = width * size[1] / size[0]
         x0, y0 = p.x * self.outer.width - width / 2, p.y * self.outer.width - height / 2
-        if x0 < -1 or y0 < -1 or x0 + width > self.outer.width + 1 or y0 + height > self.outer.height + 1:
-            return 2.0  # not inside the frame
-        box = (max(0.0, x0), max(0.0, y0), min(x0 + width, self.outer.width), min(y0 + height, self.outer.height))
+        if width > self.outer.width + 1 or height > self.outer.height + 1:
+            return 2.0  # larger than the frame
+        # a placement the coarse grid rounded past an edge is moved back inside (a crop at a corner)
+        x0 = min(max(0.0, x0), self.outer.width - min(width, self.outer.width))
+        y0 = min(max(0.0, y0), self.outer.height - min(height, self.outer.height))
+        box = (x0, y0, min(x0 + width, self.outer.width), min(y0 + height, self.outer.height))
         theirs = _bands(rotated.resize(size, Image.Resampling.BILINEAR, box=box))
-        return 1.0 - min(_agreement(o, t) for o, t in zip(ours, theirs))
+        informative = ~(ours[2] ^ theirs[2])  # clipped in one only: an exposure pushed it out of range
+        layout = _agreement(ours[0], theirs[0], informative, True)
+        if min(_level(ours[3], informative), _level(theirs[3], informative)) < DETAIL_FLOOR:
+            return 1.0 - layout  # no detail left to compare (a smooth area, the rest blown out)
+        return 1.0 - min(layout, _agreement(ours[1], theirs[1], informative, False))
 
     def _inner(self, orientation: int | None) -> tuple[tuple[int, int], Any]:
         if orientation not in self._turned:
@@ -257,35 +268,69 @@ class _Judge:
             turned = align.oriented(self.inner, orientation)
             scale = SAMPLE / max(turned.size)
             size = (max(8, round(turned.width * scale)), max(8, round(turned.height * scale)))
-            self._turned[orientation] = (size, _bands(turned.resize(size, Image.Resampling.BOX)))
+            window = turned.resize(size, Image.Resampling.BOX)
+            self._turned[orientation] = (size, _bands(window))
         return self._turned[orientation]
 
 
-def _bands(window: Any) -> tuple[Any, Any]:
-    """The window's broad layout and its fine detail (minus a blur), each with mean 0 and norm 1, so
-    that the sum of a product of two is their Pearson correlation. A flat band stays all zero (r 0)."""
+def _bands(window: Any) -> tuple[Any, Any, Any, Any]:
+    """The window's luminance and its fine detail (minus a blur), each with mean 0 and norm 1 (a flat
+    band stays all zero, r 0); and where it is clipped to white or black (no information on what
+    the scene held there; the detail next to a clip is the blur of the clip, so it counts too).
+    The detail as it is, in 8-bit levels, last."""
     import numpy as np
     from PIL import ImageFilter
 
+    clipped = window.point(lambda v: 255 if v >= 255 - CLIP or v <= CLIP else 0).filter(ImageFilter.MaxFilter(5))
     luma = np.asarray(window, dtype=np.float32)
     fine = np.asarray(window.filter(ImageFilter.GaussianBlur(DETAIL_RADIUS)), dtype=np.float32)
-    broad = np.asarray(window.filter(ImageFilter.GaussianBlur(LAYOUT_RADIUS)), dtype=np.float32)
-    return _unit(luma - broad * LAYOUT_FLATTEN), _unit(luma - fine)
+    return _unit(luma), _unit(luma - fine), np.asarray(clipped) > 0, luma - fine
 
 
-def _agreement(ours: Any, theirs: Any) -> float:
-    """Pearson's r of two unit bands, over all but the OUTLIERS share of pixels where they disagree most:
-    a watermark, a retouched spot or a moved object changes a small area a lot, and should not
-    outweigh the rest of the picture."""
+def _level(detail: Any, where: Any) -> float:
+    """The detail's strength (RMS, in 8-bit levels) where it is compared."""
     import numpy as np
 
-    gap = np.abs(ours - theirs).ravel()
-    rank = min(gap.size - 1, int(gap.size * (1 - OUTLIERS)))
-    keep = gap <= np.partition(gap, rank)[rank]
-    x, y = ours.ravel()[keep], theirs.ravel()[keep]
+    values = detail[where]
+    return float(np.sqrt((values * values).mean())) if values.size else 0.0
+
+
+def _agreement(ours: Any, theirs: Any, informative: Any, shading: bool) -> float:
+    """Pearson's r of two unit bands where both are `informative`, over all but the pixels where they
+    disagree most (a watermark, a retouched spot or a moved object changes a small area a lot, and
+    should not outweigh the rest of the picture). With `shading`, a smooth surface (a vignette, a
+    graduated filter) fitted on those pixels is taken out of both first: a partial correlation."""
+    import numpy as np
+
+    gap = np.abs(ours - theirs)[informative]
+    if gap.size < MIN_INFORMATIVE * ours.size:
+        return 0.0
+    keep = gap <= _cut(gap)
+    x, y = ours[informative][keep], theirs[informative][keep]
+    if shading:
+        basis = _shading_basis(ours.shape)[informative.ravel()][keep]
+        x, y = (v - basis @ np.linalg.lstsq(basis, v, rcond=None)[0] for v in (x, y))
     x, y = x - x.mean(), y - y.mean()
     norm = float(np.sqrt((x * x).sum() * (y * y).sum()))
     return float((x * y).sum()) / norm if norm > 1e-12 else 0.0
+
+
+def _cut(gap: Any) -> float:
+    """The largest gap kept: all but the OUTLIERS share, and beyond that (up to OUTLIERS_MOST) any gap
+    far above the typical one, as a watermark larger than OUTLIERS makes."""
+    import numpy as np
+
+    usual, most, typical = np.quantile(gap, (1 - OUTLIERS, 1 - OUTLIERS_MOST, 0.5))
+    return float(max(most, min(usual, OUTLIER_FACTOR * typical)))
+
+
+@functools.lru_cache(maxsize=32)
+def _shading_basis(shape: tuple[int, int]) -> Any:
+    """1, x, y and x² + y² over the window (centre 0, edges ±1): a slope and a radial falloff."""
+    import numpy as np
+
+    y, x = np.mgrid[-1:1:shape[0] * 1j, -1:1:shape[1] * 1j]
+    return np.stack([np.ones_like(x), x, y, x * x + y * y], axis=-1).reshape(-1, 4).astype(np.float32)
 
 
 def _unit(band: Any) -> Any:
