@@ -8,9 +8,10 @@ rate, the largest distance and the median time of one comparison, next to a perc
 baseline (pHash and dHash, 64 bits, same picture at a Hamming distance of 10 or less; computed
 here with numpy and Pillow). Then the cost of one check on a 24 MP JPEG and the peak memory of
 a process reading a 6000x4000 picture of each format and a 180-megapixel panorama. Exits 1 below
-98 % same accepted or 100 % different refused, or over 64 MiB for any format. Needs the `test` extra.
+98 % same accepted or 100 % different refused, over 64 MiB for any format, or over 60 ms for the
+24 MP check (unless --no-timing-gate). Needs the `test` extra.
 
-    python benchmarks/picture_calibration.py [--photos N] [--markdown] [--no-memory]
+    python benchmarks/picture_calibration.py [--photos N] [--markdown] [--no-memory] [--no-timing-gate]
 """
 from __future__ import annotations
 
@@ -192,19 +193,21 @@ def report(rows: dict[str, Row], markdown: bool) -> tuple[float, float]:
     return same[0] / same[1], different[0] / different[1]
 
 
-def big_jpeg_ms() -> float:
-    """Median time of one check's comparison for a 24 MP JPEG (decoding it included; Flickr's small
-    image already digested, as its download is apart)."""
+def big_jpeg_ms() -> tuple[float, float]:
+    """Median times (ms) of one check on a 24 MP JPEG: digesting the file, and comparing the digests
+    (Flickr's small image digested already: its download is apart)."""
     image = photo("coffee").resize((6000, 4000), Image.Resampling.BILINEAR)
     data = encode(image, "JPEG", quality=90)
     theirs = picture_of(encode(image.resize((320, 213))))
-    times = []
-    for _ in range(5):
+    decode, comparison = [], []
+    for _ in range(7):
         start = time.perf_counter()
-        verdict = compare(picture_of(data), theirs)
-        times.append(time.perf_counter() - start)
-        assert verdict.similar
-    return 1000 * statistics.median(times)
+        ours = picture_of(data)
+        middle = time.perf_counter()
+        assert compare(ours, theirs).similar
+        decode.append(middle - start)
+        comparison.append(time.perf_counter() - middle)
+    return 1000 * statistics.median(decode), 1000 * statistics.median(comparison)
 
 
 MEMORY_CHILD = """
@@ -244,11 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="print the table as README markdown")
     parser.add_argument("--photos", type=int, default=len(PHOTOS), help="use the first N photos (quick run)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
+    parser.add_argument("--no-timing-gate", action="store_true", help="report the time target, do not fail on it")
     args = parser.parse_args(argv)
     names = sorted(PHOTOS, key=lambda name: not name.startswith("motorcycle"))[:max(2, args.photos)]
     same, different = report(measure(names), args.markdown)
-    ms = big_jpeg_ms()
-    print(f"one check on a 24 MP JPEG: {ms:.0f} ms (target {TIME_TARGET_MS} ms)")
+    decode, comparison = big_jpeg_ms()
+    print(f"one check on a 24 MP JPEG: {decode + comparison:.0f} ms ({decode:.0f} ms reading the file, "
+          f"{comparison:.0f} ms comparing; target {TIME_TARGET_MS} ms)")
     peaks: dict[str, float] = {}
     if not args.no_memory:
         with tempfile.TemporaryDirectory() as folder:
@@ -256,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         print("peak memory of a process digesting one picture: " +
               ", ".join(f"{label} {mib:.0f} MiB" for label, mib in peaks.items()) + f" (target {MEMORY_TARGET_MIB} MiB)")
     over = [label for label, mib in peaks.items() if mib > MEMORY_TARGET_MIB]
-    return 0 if same >= SAME_TARGET and different >= DIFFERENT_TARGET and not over else 1
+    slow = decode + comparison > TIME_TARGET_MS and not args.no_timing_gate
+    return 0 if same >= SAME_TARGET and different >= DIFFERENT_TARGET and not over and not slow else 1
 
 
 if __name__ == "__main__":

@@ -309,7 +309,8 @@ def _agreement(ours: Any, theirs: Any, informative: Any, shading: bool) -> float
     x, y = ours[informative][keep], theirs[informative][keep]
     if shading:
         basis = _shading_basis(ours.shape)[informative.ravel()][keep]
-        x, y = (v - basis @ np.linalg.lstsq(basis, v, rcond=None)[0] for v in (x, y))
+        gram = basis.T @ basis + 1e-6 * np.eye(basis.shape[1], dtype=basis.dtype)
+        x, y = (v - basis @ np.linalg.solve(gram, basis.T @ v) for v in (x, y))
     x, y = x - x.mean(), y - y.mean()
     norm = float(np.sqrt((x * x).sum() * (y * y).sum()))
     return float((x * y).sum()) / norm if norm > 1e-12 else 0.0
