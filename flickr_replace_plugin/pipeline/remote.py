@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from ..flickr.responses import FlickrFailure
 from ..result import ResultError, Status
 from ..safety.backup import BackupFailed, save_backup
+from ..safety.capture import Capture, from_exif
 from ..safety.same import same_picture
 from ..safety.targets import PhotoInfo, check_target
 from ..safety.versions import file_sha256
@@ -41,8 +42,13 @@ def picture_check(file: FileRun, services: "Services") -> Outcome:
     """The file's picture against the photo's current image (check 3)."""
     if file.info is None or not services.verify:
         return None
+    pid = file.info.photo_id
+
+    def photo_time() -> Capture:
+        return from_exif(services.retry(lambda: services.client().photo_exif(pid)))
+
     return same_picture(file.path, file.file.file, file.info, services.config.base_url, services.download,
-                        file.result.warnings, force=services.options.force)
+                        file.result.warnings, force=services.options.force, photo_time=photo_time)
 
 
 def unchanged(file: FileRun, services: "Services") -> Outcome:
