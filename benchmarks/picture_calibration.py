@@ -212,31 +212,69 @@ def big_jpeg_ms() -> tuple[float, float]:
 
 MEMORY_CHILD = """
 import sys
-from flickr_replace_plugin.safety.picture import picture_of
-picture = picture_of(sys.argv[1])
+from flickr_replace_plugin.safety.picture import compare, picture_of
+with open(sys.argv[1], "rb") as fp:  # as the check reads the file: already open
+    picture = picture_of(fp)
 with open("/proc/self/status") as fh:
     peak = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
-print(peak if picture is not None else -1)
+print(peak if picture is not None and compare(picture, picture_of(sys.argv[2])).similar else -1)
 """
+BIG = (6000, 4000)
+PANORAMA = (18000, 10000)  # 180 MP
+
+
+def big_files(folder: Path, source: Image.Image) -> dict[str, tuple[Path, Path]]:
+    """A 24 MP picture in each format, and a 180 MP PNG panorama (written row by row); each with a small
+    copy of the same picture to compare it with."""
+    files = {}
+    with Image.new("RGB", BIG) as canvas:  # a tiled picture: quick to build, as costly to decode as any
+        tile = source.resize((BIG[0] // 4, BIG[1] // 4))
+        for x, y in itertools.product(range(4), range(4)):
+            canvas.paste(tile, (x * tile.width, y * tile.height))
+        canvas.resize((BIG[0] // 10, BIG[1] // 10)).save(folder / "big-small.png")
+        for fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
+            path = folder / f"big.{fmt.lower()}"
+            canvas.save(path, fmt, **({"quality": 80} if fmt in ("JPEG", "WEBP") else {}))
+            files[f"{fmt} {BIG[0]}x{BIG[1]}"] = path, folder / "big-small.png"
+    small = Image.new("L", (PANORAMA[0] // 20, PANORAMA[1] // 20))
+    tile = source.convert("L").resize((small.width // 10, small.height // 10))
+    for x, y in itertools.product(range(10), range(10)):
+        small.paste(tile, (x * tile.width, y * tile.height))
+    small.save(folder / "panorama-small.png")
+    files[f"PNG panorama {PANORAMA[0]}x{PANORAMA[1]}"] = panorama_png(folder / "panorama.png", source), \
+        folder / "panorama-small.png"
+    return files
+
+
+def panorama_png(path: Path, source: Image.Image) -> Path:
+    """A grey PNG of PANORAMA size, `source` tiled 10 x 10, written a row at a time (never whole in memory)."""
+    import struct
+    import zlib
+
+    import numpy as np
+
+    width, height = PANORAMA
+    tile = np.asarray(source.convert("L").resize((width // 10, height // 10)))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(1)
+    with open(path, "wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)))
+        for y in range(height):
+            out.write(chunk(b"IDAT", packer.compress(b"\x00" + np.tile(tile[y % tile.shape[0]], 10).tobytes())))
+        out.write(chunk(b"IDAT", packer.flush()) + chunk(b"IEND", b""))
+    return path
 
 
 def memory(folder: Path) -> dict[str, float]:
-    """Peak RSS (MiB) of a fresh process digesting one big picture of each format."""
-    source = photo("coffee")
-    files = {}
-    for fmt, size in (("JPEG", (6000, 4000)), ("PNG", (6000, 4000)), ("WEBP", (6000, 4000)),
-                      ("TIFF", (6000, 4000)), ("PNG", (18000, 10000))):
-        path = folder / f"{size[0]}x{size[1]}.{fmt.lower()}"
-        with Image.new("RGB", size) as canvas:  # a tiled picture: quick to build, costly to decode whole
-            tile = source.resize((size[0] // 4, size[1] // 4))
-            for x, y in itertools.product(range(4), range(4)):
-                canvas.paste(tile, (x * tile.width, y * tile.height))
-            canvas.save(path, fmt, **({"quality": 80} if fmt in ("JPEG", "WEBP") else {}))
-        files[f"{fmt} {size[0]}x{size[1]}"] = path
+    """Peak RSS (MiB) of a fresh process digesting one big picture (and comparing it with the source
+    photo: infinite when it was not found the same picture)."""
     result = {}
-    for label, path in files.items():
-        out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(path)], capture_output=True, text=True,
-                             check=False, cwd=ROOT)
+    for label, (path, reference) in big_files(folder, photo("coffee")).items():
+        out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(path), str(reference)], capture_output=True,
+                             text=True, check=False, cwd=ROOT)
         kb = int(out.stdout.strip() or -1)
         result[label] = kb / 1024 if kb > 0 else float("inf")
     return result

@@ -185,3 +185,18 @@ def test_a_picture_beyond_pillows_pixel_limit_is_compared(tmp_path):
     picture = picture_of(path)
     assert picture is not None and (picture.width, picture.height) == (24000, 16000)
     assert compare(digest("coffee"), picture).similar
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF"])
+def test_a_large_png_webp_or_tiff_is_decoded_reduced(tmp_path, fmt):
+    """Beyond a few megapixels these go through libvips, row by row (the `big` extra): only a reduced
+    copy is ever held. Their peak memory is measured by benchmarks/picture_calibration.py."""
+    wide = photo("coffee").resize((3000, 2000), Image.Resampling.BILINEAR)
+    path = tmp_path / f"big.{fmt.lower()}"
+    wide.save(path, fmt)
+    del wide
+    with open(path, "rb") as fp:  # as the check reads it: an open file
+        picture = picture_of(fp)
+    assert picture is not None and (picture.width, picture.height) == (3000, 2000)
+    assert max(picture.decoded) <= 500  # about 256 on the short side, not the 6 MP whole
+    assert compare(digest("coffee"), picture).similar

@@ -42,7 +42,7 @@ OUTLIERS = 0.03  # the share of the picture an edit may change locally (a waterm
 OUTLIERS_MOST = 0.08  # ... or up to this share, where the change stands out (OUTLIER_FACTOR x the typical gap)
 OUTLIER_FACTOR = 9.0
 CLIP = 4  # luminance within this of 0 or 255 is clipped: no information where only one picture is
-MIN_INFORMATIVE = 0.15  # below this share of pixels left to compare, nothing can be told (r 0)
+MIN_INFORMATIVE = 0.15  # below this share of pixels unclipped in both, every pixel is compared
 DETAIL_FLOOR = 3.0  # detail weaker than this (RMS, 8-bit levels) is noise: only the luminance is compared
 REFINED = 3  # coarse placements refined, best first
 ASPECT_TOLERANCE = 0.01  # a resize's rounding; beyond it the frame itself changed
@@ -118,21 +118,21 @@ def picture_of(source: str | os.PathLike[str] | bytes | BinaryIO) -> Picture | N
         with warnings.catch_warnings():  # Pillow's "corrupt EXIF" and the like: None already says it
             warnings.simplefilter("ignore")
             with _open_unlimited(fp) as image:
-                return _digest(image)
+                return _digest(image, fp)
     except (OSError, ValueError, TypeError, SyntaxError, EOFError, MemoryError, Image.DecompressionBombError, ZeroDivisionError):
         return None
     except Exception:  # noqa: BLE001 - a decoder's odd exception on hostile bytes is still "cannot decode"
         return None
 
 
-def _digest(image: Any) -> Picture:
+def _digest(image: Any, source: Any) -> Picture:
     from PIL import Image
 
     from .reduce import reduced
 
     full = image.size
     orientation = _orientation(image)
-    grey, decoded = reduced(image, DIGEST * 2, _grey)
+    grey, decoded = reduced(image, DIGEST * 2, _grey, source)
     scale = DIGEST / max(grey.size)
     size = (max(2, round(grey.width * scale)), max(2, round(grey.height * scale)))
     digest = grey.resize(size, Image.Resampling.BOX)
@@ -166,6 +166,10 @@ def _grey(image: Any) -> Any:
 
 
 def _orientation(image: Any) -> int:
+    from .reduce import STREAM_ABOVE
+
+    if image.format == "PNG" and "exif" not in image.info and image.width * image.height > STREAM_ABOVE:
+        return 1  # Pillow would decode the whole picture to look for an eXIf chunk after the image data
     try:
         return int(image.getexif().get(_ORIENTATION, 1))
     except Exception:  # noqa: BLE001 - broken EXIF: show the picture as stored
@@ -256,6 +260,8 @@ class _Judge:
         box = (x0, y0, min(x0 + width, self.outer.width), min(y0 + height, self.outer.height))
         theirs = _bands(rotated.resize(size, Image.Resampling.BILINEAR, box=box))
         informative = ~(ours[2] ^ theirs[2])  # clipped in one only: an exposure pushed it out of range
+        if informative.mean() < MIN_INFORMATIVE:
+            informative[:] = True  # nearly all clipped in one: compare what is left of it, clip and all
         layout = _agreement(ours[0], theirs[0], informative, True)
         if min(_level(ours[3], informative), _level(theirs[3], informative)) < DETAIL_FLOOR:
             return 1.0 - layout  # no detail left to compare (a smooth area, the rest blown out)
@@ -303,8 +309,6 @@ def _agreement(ours: Any, theirs: Any, informative: Any, shading: bool) -> float
     import numpy as np
 
     gap = np.abs(ours - theirs)[informative]
-    if gap.size < MIN_INFORMATIVE * ours.size:
-        return 0.0
     keep = gap <= _cut(gap)
     x, y = ours[informative][keep], theirs[informative][keep]
     if shading:
