@@ -200,3 +200,15 @@ def test_a_large_png_webp_or_tiff_is_decoded_reduced(tmp_path, fmt):
     assert picture is not None and (picture.width, picture.height) == (3000, 2000)
     assert max(picture.decoded) <= 500  # about 256 on the short side, not the 6 MP whole
     assert compare(digest("coffee"), picture).similar
+
+
+@pytest.mark.parametrize("name, edit", [
+    ("clock", lambda im: exposure(im, 2.0)),  # most of the frame blown out
+    ("hubble", lambda im: exposure(im, -2.0)),  # most of the frame crushed to black
+    ("coins", lambda im: EDITS["crop to 4:5 keeping 50 %"](im)),  # a repeating pattern, cropped at a corner
+    ("moon", lambda im: EDITS["vignette -1.5 EV"](im)),  # a vignette as strong as the dark scene's own layout
+    ("hubble", lambda im: EDITS["watermark"](im)),  # a watermark covering more than 3 % of a dark frame
+], ids=["clock+2EV", "hubble-2EV", "coins-4:5", "moon-vignette", "hubble-watermark"])
+def test_hard_edits_of_hard_photos_pass(name, edit):
+    result = compare(digest(name), picture_of(encode(edit(photo(name)), "PNG")))
+    assert result.similar, result.describe()

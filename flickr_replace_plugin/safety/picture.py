@@ -7,17 +7,22 @@ frame, but not where light and dark lie in the scene. So a picture is reduced to
 (colour and saturation drop out) at a small size, aspect kept, and the smaller picture is searched
 for inside the larger one (align.py: every orientation, scale down to half the area, a few angles,
 every position). At the best placement the two are compared by Pearson correlation, blind to
-brightness and contrast, on two bands at once: the luminance itself and its detail (luminance
-minus a blur of it), which tells apart scenes that share a broad layout (sky above, ground below;
-a stereo pair) but not their edges. The weaker of the two agreements counts: a same picture
-agrees in both. A perceptual hash (DCT, gradient) was the alternative; it forgives tone but not a
-crop, which moves every coefficient, and it gives bits rather than a distance that a message can
-report. The threshold is calibrated on real photographs by benchmarks/picture_calibration.py
-(the table is in README.md). Another shot of the same scene a split second apart (a burst) may
-look the same to any pixel measure: capture.py tells those apart by their capture times.
+brightness and contrast, on two bands at once: the luminance, less a smooth surface fitted to both
+(a vignette, a graduated filter), and its detail (luminance minus a blur of it), which tells apart
+scenes that share a broad layout (sky above, ground below; a stereo pair) but not their edges.
+The weaker of the two agreements counts: a same picture agrees in both. Three things an edit does
+are not held against it: pixels clipped to white or black in one picture only (an exposure pushed
+past the range: nothing is known of the scene there), the few percent of pixels where the two
+disagree most (a watermark, a retouched spot), and detail too faint to be more than noise (a
+smooth sky, the rest blown out: then the luminance alone is compared). A perceptual hash (DCT,
+gradient) was the alternative; it forgives tone but not a crop, which moves every coefficient, and
+it gives bits rather than a distance that a message can report (benchmarks/picture_calibration.py
+measures both; the table is in README.md). Another shot of the same scene a split second apart (a
+burst) may look the same to any pixel measure: capture.py tells those apart by their capture times.
 
 Decoding is cheap by design (reduce.py): JPEG decodes at 1/2..1/8 scale through `Image.draft`,
-beyond Pillow's pixel limit too, and only the small digest is kept. Pillow, numpy (and
+beyond Pillow's pixel limit too; a large PNG, WebP or TIFF row by row through libvips when pyvips
+is installed; only the small digest is kept. Pillow, numpy (and
 pillow-heif for HEIC, when installed) are imported inside functions, never when this module is.
 """
 from __future__ import annotations
