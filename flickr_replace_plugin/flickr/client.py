@@ -155,6 +155,18 @@ class FlickrClient:
         """flickr.photos.getInfo's `photo`, whole: owner, media, secrets, server, dates..."""
         return _member(self.rest("flickr.photos.getInfo", photo_id=photo_id), "photo")
 
+    def photo_exif(self, photo_id: str) -> dict[str, str]:
+        """flickr.photos.getExif: the original's EXIF values by tag name (`DateTimeOriginal`,
+        `SubSecTimeOriginal`, ...), raw as the camera wrote them; the first of a name wins."""
+        found: dict[str, str] = {}
+        entries = _member(self.rest("flickr.photos.getExif", photo_id=photo_id), "photo").get("exif")
+        for entry in entries if isinstance(entries, list) else [entries] if isinstance(entries, dict) else []:
+            raw = entry.get("raw") if isinstance(entry, dict) else None
+            value = raw.get("_content") if isinstance(raw, dict) else raw
+            if isinstance(entry, dict) and isinstance(entry.get("tag"), str) and isinstance(value, (str, int)):
+                found.setdefault(entry["tag"], str(value))
+        return found
+
     def download(self, url: str, into: BinaryIO, max_bytes: int | None = None) -> int:
         """A static file (no API call) streamed into `into`; its size, checked against Content-Length.
 

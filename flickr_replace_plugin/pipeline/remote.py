@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from ..result import ResultError, Status
 from ..safety.backup import BackupFailed, Saved, save_backup
+from ..safety.capture import Capture, from_exif
 from ..safety.same import our_picture, same_picture
 from ..safety.targets import PhotoInfo, check_target
 from ..safety.versions import file_sha256
@@ -61,8 +62,13 @@ def picture_check(file: FileRun, services: "Services") -> Outcome:
     digest = file.ahead.pop(DIGEST, None)
     if file.info is None or not services.verify or digest is None or undoing(services):
         return None
+    pid = file.info.photo_id
+
+    def photo_time() -> Capture:
+        return from_exif(services.retry(lambda: services.client().photo_exif(pid)))
+
     return same_picture(file.path, digest.result, file.info, services.config.base_url, services.download,
-                        file.result.warnings, force=services.options.force)
+                        file.result.warnings, force=services.options.force, photo_time=photo_time)
 
 
 def unchanged(file: FileRun, services: "Services") -> Outcome:

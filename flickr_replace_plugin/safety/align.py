@@ -51,23 +51,45 @@ def candidates(outer: Any, inner: Any) -> list[Placement]:
 
     small = _shrink(outer, COARSE)
     height, width = small.size[1], small.size[0]
-    fills = _fills(small)
-    arrays = np.stack([np.asarray(f, dtype=np.float64) for f in fills])
-    spectra = np.fft.rfft2(arrays)
+    arrays = np.stack([np.asarray(f, dtype=np.float64) for f in _fills(small)])
     tables = (_table(arrays), _table(arrays * arrays))
+    templates = [(orientation, np.asarray(turned.resize(size, 2), dtype=np.float64))
+                 for orientation, turned, size in _templates(inner, small.size)]
+    if not templates:
+        return []
+    products = _correlations(np.fft.rfft2(arrays), [t for _, t in templates], (height, width))
     found: list[Placement] = []
-    for orientation in ORIENTATIONS:
-        turned = oriented(inner, orientation)
-        for scale in _ladder(small.size, turned.size):
-            size = (max(2, round(turned.width * scale)), max(2, round(turned.height * scale)))
-            if size[0] > width or size[1] > height:
-                continue
-            scores = _ncc(spectra, tables, turned.resize(size, 2), (height, width))
-            for angle, (value, y, x) in zip(ANGLES, scores):
-                found.append(Placement(orientation, angle, size[0] / width,
-                                       (x + size[0] / 2) / width, (y + size[1] / 2) / width, value))
+    for (orientation, template), product in zip(templates, products):
+        size = (template.shape[1], template.shape[0])
+        scores = _ncc(product, tables, template)
+        for angle, (value, y, x) in zip(ANGLES, scores):
+            found.append(Placement(orientation, angle, size[0] / width,
+                                   (x + size[0] / 2) / width, (y + size[1] / 2) / width, value))
     found.sort(key=lambda p: -p.score)
     return _distinct(found)[:KEEP]
+
+
+def _templates(inner: Any, frame: tuple[int, int]) -> list[tuple[int | None, Any, tuple[int, int]]]:
+    """Every orientation of `inner` at every scale of the ladder that fits in `frame`, with its size."""
+    out = []
+    for orientation in ORIENTATIONS:
+        turned = oriented(inner, orientation)
+        for scale in _ladder(frame, turned.size):
+            size = (max(2, round(turned.width * scale)), max(2, round(turned.height * scale)))
+            if size[0] <= frame[0] and size[1] <= frame[1]:
+                out.append((orientation, turned, size))
+    return out
+
+
+def _correlations(spectra: Any, templates: list[Any], shape: tuple[int, int]) -> Any:
+    """The cross-correlation of each (mean-removed) template with each turned outer picture, in one
+    batch of FFTs: [template, angle, y, x]."""
+    import numpy as np
+
+    padded = np.zeros((len(templates), *shape))
+    for i, t in enumerate(templates):
+        padded[i, : t.shape[0], : t.shape[1]] = t - t.mean()
+    return np.fft.irfft2(spectra[None] * np.conj(np.fft.rfft2(padded))[:, None], s=shape)
 
 
 def _shrink(image: Any, side: int) -> Any:
@@ -93,20 +115,16 @@ def _ladder(outer: tuple[int, int], inner: tuple[int, int]) -> list[float]:
     return [top * (bottom / top) ** (i / steps) for i in range(steps + 1)]
 
 
-def _ncc(spectra: Any, tables: tuple[Any, Any], template: Any, shape: tuple[int, int]) -> list[tuple[float, int, int]]:
-    """For each turned outer picture, the best normalised correlation with `template` wholly inside it."""
+def _ncc(products: Any, tables: tuple[Any, Any], t: Any) -> list[tuple[float, int, int]]:
+    """For each turned outer picture, the best normalised correlation with template `t` wholly inside it."""
     import numpy as np
 
-    t = np.asarray(template, dtype=np.float64)
     th, tw = t.shape
     t = t - t.mean()
     norm = float(np.sqrt((t * t).sum()))
     if norm < 1e-3 * th * tw:
-        return [(0.0, 0, 0)] * len(spectra)
-    padded = np.zeros(shape)
-    padded[:th, :tw] = t
-    products = np.fft.irfft2(spectra * np.conj(np.fft.rfft2(padded)), s=shape)
-    numerator = products[:, : shape[0] - th + 1, : shape[1] - tw + 1]
+        return [(0.0, 0, 0)] * len(products)
+    numerator = products[:, : products.shape[1] - th + 1, : products.shape[2] - tw + 1]
     total, squares = (_box(table, th, tw) for table in tables)
     spread = squares - total * total / (th * tw)
     score = numerator / (norm * np.sqrt(np.maximum(spread, 1e-6)))

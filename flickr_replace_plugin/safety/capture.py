@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import datetime
 
 Capture = tuple[str | None, str | None]  # (DateTimeOriginal, SubSecTimeOriginal) as written in EXIF
@@ -28,6 +29,16 @@ def other_shot(file_time: Capture, photo_time: Capture) -> str | None:
         return None  # the same instant, or a shift that is not a clock correction (unrelated times)
     return (f"the file was taken at {file_time[0]}.{file_time[1]}, photo's original at {photo_time[0]}."
             f"{photo_time[1]}: two shots of one burst, not one picture")
+
+
+def has_fraction(time: Capture) -> bool:
+    """Whether a capture time holds the fraction of a second that tells burst frames apart."""
+    return _instant(time) is not None
+
+
+def from_exif(tags: Mapping[str, str]) -> Capture:
+    """The capture time from EXIF values by tag name (flickr.photos.getExif's answer)."""
+    return tags.get("DateTimeOriginal") or None, tags.get("SubSecTimeOriginal") or None
 
 
 def _instant(time: Capture) -> tuple[datetime, str] | None:

@@ -7,21 +7,27 @@ frame, but not where light and dark lie in the scene. So a picture is reduced to
 (colour and saturation drop out) at a small size, aspect kept, and the smaller picture is searched
 for inside the larger one (align.py: every orientation, scale down to half the area, a few angles,
 every position). At the best placement the two are compared by Pearson correlation, blind to
-brightness and contrast, on two bands at once: the luminance itself and its detail (luminance
-minus a blur of it), which tells apart scenes that share a broad layout (sky above, ground below;
-a stereo pair) but not their edges. The weaker of the two agreements counts: a same picture
-agrees in both. A perceptual hash (DCT, gradient) was the alternative; it forgives tone but not a
-crop, which moves every coefficient, and it gives bits rather than a distance that a message can
-report. The threshold is calibrated on real photographs by benchmarks/picture_calibration.py
-(the table is in README.md). Another shot of the same scene a split second apart (a burst) may
-look the same to any pixel measure: capture.py tells those apart by their capture times.
+brightness and contrast, on two bands at once: the luminance, less a smooth surface fitted to both
+(a vignette, a graduated filter), and its detail (luminance minus a blur of it), which tells apart
+scenes that share a broad layout (sky above, ground below; a stereo pair) but not their edges.
+The weaker of the two agreements counts: a same picture agrees in both. Three things an edit does
+are not held against it: pixels clipped to white or black in one picture only (an exposure pushed
+past the range: nothing is known of the scene there), the few percent of pixels where the two
+disagree most (a watermark, a retouched spot), and detail too faint to be more than noise (a
+smooth sky, the rest blown out: then the luminance alone is compared). A perceptual hash (DCT,
+gradient) was the alternative; it forgives tone but not a crop, which moves every coefficient, and
+it gives bits rather than a distance that a message can report (benchmarks/picture_calibration.py
+measures both; the table is in README.md). Another shot of the same scene a split second apart (a
+burst) may look the same to any pixel measure: capture.py tells those apart by their capture times.
 
 Decoding is cheap by design (reduce.py): JPEG decodes at 1/2..1/8 scale through `Image.draft`,
-beyond Pillow's pixel limit too, and only the small digest is kept. Pillow, numpy (and
+beyond Pillow's pixel limit too; a large PNG, WebP or TIFF row by row through libvips when pyvips
+is installed; only the small digest is kept. Pillow, numpy (and
 pillow-heif for HEIC, when installed) are imported inside functions, never when this module is.
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -36,10 +42,13 @@ DIGEST = 128  # the digest's long side, in pixels
 SAMPLE = 64  # the long side at which a placement is judged
 DRAFT = 256  # JPEG decodes at the smallest DCT scale that keeps at least this many pixels a side
 DETAIL_RADIUS = 3  # the blur whose difference is the detail band, in SAMPLE pixels
-LAYOUT_RADIUS = 16  # the blur of the broadest shading (a vignette, a graduated filter), in SAMPLE pixels
-LAYOUT_FLATTEN = 0.5  # how much of that shading the layout band leaves out (0 none, 1 all)
 THRESHOLD = 0.20  # distances below this are the same picture (calibrated; see module docstring)
 OUTLIERS = 0.03  # the share of the picture an edit may change locally (a watermark, a retouch)
+OUTLIERS_MOST = 0.08  # ... or up to this share, where the change stands out (OUTLIER_FACTOR x the typical gap)
+OUTLIER_FACTOR = 9.0
+CLIP = 4  # luminance within this of 0 or 255 is clipped: no information where only one picture is
+MIN_INFORMATIVE = 0.15  # below this share of pixels unclipped in both, every pixel is compared
+DETAIL_FLOOR = 3.0  # detail weaker than this (RMS, 8-bit levels) is noise: only the luminance is compared
 REFINED = 3  # coarse placements refined, best first
 ASPECT_TOLERANCE = 0.01  # a resize's rounding; beyond it the frame itself changed
 _ORIENTATION = 0x0112
@@ -114,21 +123,21 @@ def picture_of(source: str | os.PathLike[str] | bytes | BinaryIO) -> Picture | N
         with warnings.catch_warnings():  # Pillow's "corrupt EXIF" and the like: None already says it
             warnings.simplefilter("ignore")
             with _open_unlimited(fp) as image:
-                return _digest(image)
+                return _digest(image, fp)
     except (OSError, ValueError, TypeError, SyntaxError, EOFError, MemoryError, Image.DecompressionBombError, ZeroDivisionError):
         return None
     except Exception:  # noqa: BLE001 - a decoder's odd exception on hostile bytes is still "cannot decode"
         return None
 
 
-def _digest(image: Any) -> Picture:
+def _digest(image: Any, source: Any) -> Picture:
     from PIL import Image
 
     from .reduce import reduced
 
     full = image.size
     orientation = _orientation(image)
-    grey, decoded = reduced(image, DIGEST * 2, _grey)
+    grey, decoded = reduced(image, DIGEST * 2, _grey, source)
     scale = DIGEST / max(grey.size)
     size = (max(2, round(grey.width * scale)), max(2, round(grey.height * scale)))
     digest = grey.resize(size, Image.Resampling.BOX)
@@ -162,6 +171,10 @@ def _grey(image: Any) -> Any:
 
 
 def _orientation(image: Any) -> int:
+    from .reduce import STREAM_ABOVE
+
+    if image.format == "PNG" and "exif" not in image.info and image.width * image.height > STREAM_ABOVE:
+        return 1  # Pillow would decode the whole picture to look for an eXIf chunk after the image data
     try:
         return int(image.getexif().get(_ORIENTATION, 1))
     except Exception:  # noqa: BLE001 - broken EXIF: show the picture as stored
@@ -235,7 +248,7 @@ class _Judge:
 
     def __init__(self, outer: Any, inner: Any) -> None:
         self.outer, self.inner = outer, inner
-        self._turned: dict[int | None, tuple[Any, Any]] = {}
+        self._turned: dict[int | None, tuple[tuple[int, int], Any]] = {}
         self._rotated: dict[float, Any] = {}
 
     def distance(self, p: align.Placement) -> float:
@@ -248,11 +261,20 @@ class _Judge:
         width = p.scale * self.outer.width
         height = width * size[1] / size[0]
         x0, y0 = p.x * self.outer.width - width / 2, p.y * self.outer.width - height / 2
-        if x0 < -1 or y0 < -1 or x0 + width > self.outer.width + 1 or y0 + height > self.outer.height + 1:
-            return 2.0  # not inside the frame
-        box = (max(0.0, x0), max(0.0, y0), min(x0 + width, self.outer.width), min(y0 + height, self.outer.height))
+        if width > self.outer.width + 1 or height > self.outer.height + 1:
+            return 2.0  # larger than the frame
+        # a placement the coarse grid rounded past an edge is moved back inside (a crop at a corner)
+        x0 = min(max(0.0, x0), self.outer.width - min(width, self.outer.width))
+        y0 = min(max(0.0, y0), self.outer.height - min(height, self.outer.height))
+        box = (x0, y0, min(x0 + width, self.outer.width), min(y0 + height, self.outer.height))
         theirs = _bands(rotated.resize(size, Image.Resampling.BILINEAR, box=box))
-        return 1.0 - min(_agreement(o, t) for o, t in zip(ours, theirs))
+        informative = ~(ours[2] ^ theirs[2])  # clipped in one only: an exposure pushed it out of range
+        if informative.mean() < MIN_INFORMATIVE:
+            informative[:] = True  # nearly all clipped in one: compare what is left of it, clip and all
+        layout = _agreement(ours[0], theirs[0], informative, True)
+        if min(_level(ours[3], informative), _level(theirs[3], informative)) < DETAIL_FLOOR:
+            return 1.0 - layout  # no detail left to compare (a smooth area, the rest blown out)
+        return 1.0 - min(layout, _agreement(ours[1], theirs[1], informative, False))
 
     def _inner(self, orientation: int | None) -> tuple[tuple[int, int], Any]:
         if orientation not in self._turned:
@@ -261,39 +283,73 @@ class _Judge:
             turned = align.oriented(self.inner, orientation)
             scale = SAMPLE / max(turned.size)
             size = (max(8, round(turned.width * scale)), max(8, round(turned.height * scale)))
-            self._turned[orientation] = (size, _bands(turned.resize(size, Image.Resampling.BOX)))
+            window = turned.resize(size, Image.Resampling.BOX)
+            self._turned[orientation] = (size, _bands(window))
         return self._turned[orientation]
 
 
-def _bands(window: Any) -> tuple[Any, Any]:
-    """The window's broad layout and its fine detail (minus a blur), each with mean 0 and norm 1, so
-    that the sum of a product of two is their Pearson correlation. A flat band stays all zero (r 0)."""
+def _bands(window: Any) -> tuple[Any, Any, Any, Any]:
+    """The window's luminance and its fine detail (minus a blur), each with mean 0 and norm 1 (a flat
+    band stays all zero, r 0); and where it is clipped to white or black (no information on what
+    the scene held there; the detail next to a clip is the blur of the clip, so it counts too).
+    The detail as it is, in 8-bit levels, last."""
     import numpy as np
     from PIL import ImageFilter
 
+    clipped = window.point(lambda v: 255 if v >= 255 - CLIP or v <= CLIP else 0).filter(ImageFilter.MaxFilter(5))
     luma = np.asarray(window, dtype=np.float32)
     fine = np.asarray(window.filter(ImageFilter.GaussianBlur(DETAIL_RADIUS)), dtype=np.float32)
-    broad = np.asarray(window.filter(ImageFilter.GaussianBlur(LAYOUT_RADIUS)), dtype=np.float32)
-    return _unit(luma - broad * LAYOUT_FLATTEN), _unit(luma - fine)
+    return _unit(luma), _unit(luma - fine), np.asarray(clipped) > 0, luma - fine
 
 
-def _agreement(ours: Any, theirs: Any) -> float:
-    """Pearson's r of two unit bands, over all but the OUTLIERS share of pixels where they disagree most:
-    a watermark, a retouched spot or a moved object changes a small area a lot, and should not
-    outweigh the rest of the picture. A flat band has no structure to agree with (r 0), but two
-    flat bands agree (r 1): a plain-coloured picture is the same as itself."""
+def _level(detail: Any, where: Any) -> float:
+    """The detail's strength (RMS, in 8-bit levels) where it is compared."""
+    import numpy as np
+
+    values = detail[where]
+    return float(np.sqrt((values * values).mean())) if values.size else 0.0
+
+
+def _agreement(ours: Any, theirs: Any, informative: Any, shading: bool) -> float:
+    """Pearson's r of two unit bands where both are `informative`, over all but the pixels where they
+    disagree most (a watermark, a retouched spot or a moved object changes a small area a lot, and
+    should not outweigh the rest of the picture). With `shading`, a smooth surface (a vignette, a
+    graduated filter) fitted on those pixels is taken out of both first: a partial correlation.
+    A flat band has no structure to agree with (r 0), but two flat bands agree (r 1): a
+    plain-coloured picture is the same as itself."""
     import numpy as np
 
     flat_ours, flat_theirs = not ours.any(), not theirs.any()
     if flat_ours or flat_theirs:
         return 1.0 if flat_ours and flat_theirs else 0.0
-    gap = np.abs(ours - theirs).ravel()
-    rank = min(gap.size - 1, int(gap.size * (1 - OUTLIERS)))
-    keep = gap <= np.partition(gap, rank)[rank]
-    x, y = ours.ravel()[keep], theirs.ravel()[keep]
+    gap = np.abs(ours - theirs)[informative]
+    keep = gap <= _cut(gap)
+    x, y = ours[informative][keep], theirs[informative][keep]
+    if shading:
+        basis = _shading_basis(ours.shape)[informative.ravel()][keep]
+        gram = basis.T @ basis + 1e-6 * np.eye(basis.shape[1], dtype=basis.dtype)
+        x, y = (v - basis @ np.linalg.solve(gram, basis.T @ v) for v in (x, y))
     x, y = x - x.mean(), y - y.mean()
     norm = float(np.sqrt((x * x).sum() * (y * y).sum()))
     return float((x * y).sum()) / norm if norm > 1e-12 else 0.0
+
+
+def _cut(gap: Any) -> float:
+    """The largest gap kept: all but the OUTLIERS share, and beyond that (up to OUTLIERS_MOST) any gap
+    far above the typical one, as a watermark larger than OUTLIERS makes."""
+    import numpy as np
+
+    usual, most, typical = np.quantile(gap, (1 - OUTLIERS, 1 - OUTLIERS_MOST, 0.5))
+    return float(max(most, min(usual, OUTLIER_FACTOR * typical)))
+
+
+@functools.lru_cache(maxsize=32)
+def _shading_basis(shape: tuple[int, int]) -> Any:
+    """1, x, y and x² + y² over the window (centre 0, edges ±1): a slope and a radial falloff."""
+    import numpy as np
+
+    y, x = np.mgrid[-1:1:shape[0] * 1j, -1:1:shape[1] * 1j]
+    return np.stack([np.ones_like(x), x, y, x * x + y * y], axis=-1).reshape(-1, 4).astype(np.float32)
 
 
 def _unit(band: Any) -> Any:
