@@ -197,7 +197,7 @@ def test_a_plain_coloured_picture_is_the_same_as_itself_and_not_as_a_photo():
 
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF"])
 def test_a_large_png_webp_or_tiff_is_decoded_reduced(tmp_path, fmt):
-    """Beyond a few megapixels these go through libvips, row by row (the `big` extra): only a reduced
+    """Beyond a few megapixels these go through libvips, row by row: only a reduced
     copy is ever held. Their peak memory is measured by benchmarks/picture_calibration.py."""
     wide = photo("coffee").resize((3000, 2000), Image.Resampling.BILINEAR)
     path = tmp_path / f"big.{fmt.lower()}"

@@ -3,10 +3,10 @@
 Why: the comparison needs about 256 pixels a side, but a 6000x4000 PNG decoded whole holds 72 MB
 (Pillow's WebP decoder about 370 MB) and a 180-megapixel panorama over half a gigabyte. JPEG
 decodes at 1/8 scale through its DCT (`Image.draft`), so a JPEG of any size costs little. Pillow
-has no reduced decoding for PNG, WebP or TIFF: a large one of those goes through libvips when
-pyvips is installed (`pip install 'flickr-replace[big]'`), which streams PNG and TIFF rows and
+has no reduced decoding for PNG, WebP or TIFF: a large one of those goes through libvips (pyvips,
+with its library from the pyvips-binary wheel), which streams PNG and TIFF rows and
 shrinks WebP while decoding (under 64 MiB for the whole process, measured by
-benchmarks/picture_calibration.py). Without it such a picture is decoded whole by Pillow, within
+benchmarks/picture_calibration.py). Where libvips cannot load, such a picture is decoded whole by Pillow, within
 Pillow's pixel limit; beyond the limit it is not compared (the check warns).
 """
 from __future__ import annotations
