@@ -34,6 +34,7 @@ class Run:
         self.services = Services(options, plugins, progress=progress, on_wait=on_wait, activity=activity,
                                  on_stage=on_stage)
         self.store: TicketStore = self.services.store
+        self._in_flight: dict[str, ReplaceResult] = {}  # by path: each upload's result as it is filled in
 
     def prepare(self, paths: list[str]) -> None:
         """Every path resolved before any upload: two paths naming one photo send nothing."""
@@ -41,7 +42,14 @@ class Run:
 
     def upload(self, path: str) -> ReplaceResult:
         self.services.tell_stage(path, "checking")
-        return stages.upload(path, self.services)
+        try:
+            return stages.upload(path, self.services, opened=lambda result: self._in_flight.update({path: result}))
+        finally:
+            self._in_flight.pop(path, None)
+
+    def in_flight(self, path: str) -> ReplaceResult | None:
+        """An upload's result as its stages have filled it in so far (None once it has returned)."""
+        return self._in_flight.get(path)
 
     def check_tickets(self, ticket_ids: list[str], until: float | None = None) -> dict:
         """One checkTickets, retries included, ended by `until` (the ticket wait's end)."""

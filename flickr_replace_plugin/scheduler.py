@@ -29,6 +29,7 @@ class Batch(Protocol):
     def timeout(self) -> float: ...
     def prepare(self, paths: list[str]) -> None: ...
     def upload(self, path: str) -> ReplaceResult: ...
+    def in_flight(self, path: str) -> ReplaceResult | None: ...
     def check_tickets(self, ticket_ids: list[str], until: float | None = None) -> dict: ...
     def finish_ticket(self, result: ReplaceResult, state: TicketState | None, started: float) -> ReplaceResult: ...
     def after(self, result: ReplaceResult) -> ReplaceResult: ...
@@ -159,7 +160,7 @@ class Stream:
         for result in known:
             self.finishing.pop(result.ticket_id or "", None)
         known += [w.result for w in self.poller.waiting.values()] + list(self.finishing.values())
-        known += [_cut_off(path, future, self.run.store) for future, path in self.uploading.items()]
+        known += [_cut_off(path, future, self.run) for future, path in self.uploading.items()]
         return known
 
     def shutdown(self, cancel: bool = True) -> None:
@@ -174,18 +175,23 @@ def _not_started(path: str) -> ReplaceResult:
     return result
 
 
-def _cut_off(path: str, future: "Future[Step]", store: TicketStore) -> ReplaceResult:
+def _cut_off(path: str, future: "Future[Step]", run: Batch) -> ReplaceResult:
     """An upload the interruption reached: never started (`skipped`), sent with its ticket saved
-    (`pending`: its worker had not handed it on yet), or stopped mid-way (`failed`)."""
+    (`pending`: its worker had not handed it on yet), or stopped mid-way (`failed`, saying what
+    was known of it: its photo, the attempts made, the file's size, its backup)."""
     if future.cancelled():
         return _not_started(path)
     if future.done() and future.exception() is None:  # it finished as the interruption came
         return future.result().result
-    saved = store.saved_for(path)
+    saved = run.store.saved_for(path)
     if saved is not None:
         return saved
+    known = run.in_flight(path) or ReplaceResult(path=path)
+    result = ReplaceResult(path=path, photo_id=known.photo_id, source=known.source, attempts=known.attempts,
+                           bytes=known.bytes, previous=known.previous, backup=known.backup,
+                           warnings=list(known.warnings))
     # Unknown whether Flickr got the whole file; it keeps the old image or the new one whole.
-    return ReplaceResult(path=path).fail(ResultError(
+    return result.fail(ResultError(
         "cut off by the interruption mid-upload: the photo holds its old image or this file whole "
         "(run the command again for this file)", Origin.NETWORK, retryable=True, reason="interrupted"))
 

@@ -263,6 +263,33 @@ def test_interrupted_after_the_ticket_is_saved_but_before_its_worker_hands_it_on
     assert result.ticket_id in saved_tickets(Path(config.state_dir))
 
 
+def test_interrupted_mid_upload_its_result_names_the_photo_and_what_was_sent(sandbox, config, items):
+    """Ctrl-C while Flickr holds the whole body: the `failed` result still says which photo it was,
+    how many uploads went out and the file's size, so the user knows which photo to look at."""
+    [item] = items(sandbox, 1)
+    sandbox.faults.push("slow", count=1, scope="replace", seconds=5)  # the body is in, the answer late
+    main = threading.main_thread().ident
+    sent = threading.Event()
+
+    def progress(path: str, done: int, size: int) -> None:
+        if done == size and not sent.is_set():
+            sent.set()
+            threading.Timer(0.3, signal.pthread_kill, (main, signal.SIGINT)).start()
+
+    results = []
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            for result in replace_many([str(item.path)], config=config, async_=False, progress=progress):
+                results.append(result)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    [result] = results
+    assert (result.status.value, result.error.reason) == ("failed", "interrupted")
+    assert (result.photo_id, result.attempts, result.bytes) == (item.photo_id, 1, item.path.stat().st_size)
+    assert result.to_dict()["backup"] and Path(result.to_dict()["backup"]).is_file()
+
+
 @pytest.mark.parametrize("signum, status, word", [
     (signal.SIGINT, 130, "interrupted"),
     (signal.SIGTERM, 143, "terminated"),

@@ -48,12 +48,14 @@ def test_install_into_the_users_darktable_keeps_a_changed_copy(tmp_path):
 
     contrib.mkdir(parents=True)
     (contrib / LUA.name).write_text("-- the user's own edits\n")
-    status, out, _ = hosts(["install", "darktable"], env)
+    status, out, err = hosts(["install", "darktable"], env)
     assert status == 0 and out.strip() == str(contrib / LUA.name)
     assert (contrib / LUA.name).read_bytes() == LUA.read_bytes()
     [kept] = contrib.glob(f"{LUA.name}.bak-*")
     assert kept.read_text() == "-- the user's own edits\n"
-    assert hosts(["install", "darktable"], env)[0] == 0  # the same file again: nothing new kept
+    assert f"kept as {kept}" in err  # the user learns where their edited copy went
+    status, _, err = hosts(["install", "darktable"], env)
+    assert status == 0 and "kept as" not in err  # the same file again: nothing new kept
     assert len(list(contrib.glob(f"{LUA.name}.bak-*"))) == 1
 
 

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from ..fsutil import atomic_write, reserve_aside
 from .env import Environment, ExitStatus
@@ -87,16 +87,20 @@ def listing(env: Mapping[str, str], platform: str = sys.platform) -> list[Glue]:
     return found
 
 
-def install(glue: Glue, dest: Path) -> Path:
+def install(glue: Glue, dest: Path, on_kept: Callable[[Path], None] | None = None) -> Path:
     """Copy `glue` into `dest`; a different file already there is kept beside it as NAME.bak-STAMP[-N],
-    a name no earlier or concurrent install reuses (the user's edited copy is never lost)."""
+    a name no earlier or concurrent install reuses (the user's edited copy is never lost), and
+    `on_kept` is told that name, so the user learns where their copy went."""
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / glue.path.name
     wanted = _as_installed(glue)
     if target.is_file() and target.read_bytes() == wanted:
         return target  # installed already: nothing to keep aside
     if target.exists():
-        target.replace(reserve_aside(target, "bak"))
+        aside = reserve_aside(target, "bak")
+        target.replace(aside)
+        if on_kept is not None:
+            on_kept(aside)
     atomic_write(target, wanted, mode=0o755 if os.access(glue.path, os.X_OK) else 0o644)  # a shim stays runnable
     refresh = shutil.which("update-desktop-database") if glue.name == "open-with" else None
     if refresh:  # the menu sees the entry at once (what desktop-file-install does after installing)
@@ -161,7 +165,8 @@ def _install(args: argparse.Namespace, env: Environment, found: list[Glue]) -> i
                          "read or pasted where it is); give --dest DIR to copy it\n")
         return ExitStatus.USAGE
     try:
-        target = install(glue, dest)
+        target = install(glue, dest, on_kept=lambda aside: env.stderr.write(
+            f"the copy that was there differed: kept as {aside} (compare it to carry your edits over)\n"))
     except (OSError, subprocess.CalledProcessError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else (exc.stderr or b"").decode(errors="replace").strip()
         env.stderr.write(f"flickr-replace: cannot install {glue.name} into {dest}: {reason}\n")

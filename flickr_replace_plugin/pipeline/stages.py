@@ -45,10 +45,13 @@ AFTER: tuple[Callable[[ReplaceResult, "Services"], None], ...] = (journal, after
 STAGES = (*UPLOAD, WAIT, *AFTER)
 
 
-def upload(path: str, services: "Services") -> ReplaceResult:
-    """Every stage up to the upload's answer; never raises for a per-file problem."""
+def upload(path: str, services: "Services", opened: Callable[[ReplaceResult], None] | None = None) -> ReplaceResult:
+    """Every stage up to the upload's answer; never raises for a per-file problem. `opened` is
+    given the file's result as the stages fill it in (what an interruption can still tell)."""
     started = time.monotonic()
     file = FileRun.open(path)
+    if opened is not None:
+        opened(file.result)
     try:
         _through(file, services)
     except Exception as exc:
