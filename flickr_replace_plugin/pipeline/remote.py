@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, BinaryIO
 
+from ..formats.scope import resolution_scope
 from ..result import ResultError, Status
 from ..safety.backup import BackupFailed, Saved, save_backup
 from ..safety.capture import Capture, from_exif
@@ -67,8 +68,9 @@ def picture_check(file: FileRun, services: "Services") -> Outcome:
     def photo_time() -> Capture:
         return from_exif(services.retry(lambda: services.client().photo_exif(pid)))
 
-    return same_picture(file.path, digest.result, file.info, services.config.base_url, services.download,
-                        file.result.warnings, force=services.options.force, photo_time=photo_time)
+    with resolution_scope({file.path: file.file.file}):  # its capture time is read from the open file
+        return same_picture(file.path, digest.result, file.info, services.config.base_url, services.download,
+                            file.result.warnings, force=services.options.force, photo_time=photo_time)
 
 
 def unchanged(file: FileRun, services: "Services") -> Outcome:
