@@ -166,7 +166,7 @@ def refine(start: Placement, cost: Callable[[Placement], float], good: float) ->
     """Descent on position, scale and angle from a coarse placement, until no neighbour is better
     or the cost is below `good` (a clear match needs no polish)."""
     best, current = start, cost(start)
-    for step in (1.0, 0.5, 0.25):
+    for step in (1.0, 0.5, 0.25, 0.125, 0.0625):  # down to about a digest pixel: fine strokes (text) need it
         for _ in range(8):
             if current < good:
                 return current, best

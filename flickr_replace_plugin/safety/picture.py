@@ -42,6 +42,7 @@ DIGEST = 128  # the digest's long side, in pixels
 SAMPLE = 64  # the long side at which a placement is judged
 DRAFT = 256  # JPEG decodes at the smallest DCT scale that keeps at least this many pixels a side
 DETAIL_RADIUS = 3  # the blur whose difference is the detail band, in SAMPLE pixels
+ALIAS_RADIUS = 0.7  # ... and the blur that leaves the finest, grid-dependent ripple out of it
 THRESHOLD = 0.20  # distances below this are the same picture (calibrated; see module docstring)
 OUTLIERS = 0.03  # the share of the picture an edit may change locally (a watermark, a retouch)
 OUTLIERS_MOST = 0.08  # ... or up to this share, where the change stands out (OUTLIER_FACTOR x the typical gap)
@@ -298,8 +299,11 @@ def _bands(window: Any) -> tuple[Any, Any, Any, Any]:
 
     clipped = window.point(lambda v: 255 if v >= 255 - CLIP or v <= CLIP else 0).filter(ImageFilter.MaxFilter(5))
     luma = np.asarray(window, dtype=np.float32)
+    # the detail is a band: the finest pixel-level ripple is left out, since two resamplings of one
+    # picture on grids a fraction of a pixel apart (a crop) disagree there, on text most of all
+    sharp = np.asarray(window.filter(ImageFilter.GaussianBlur(ALIAS_RADIUS)), dtype=np.float32)
     fine = np.asarray(window.filter(ImageFilter.GaussianBlur(DETAIL_RADIUS)), dtype=np.float32)
-    return _unit(luma), _unit(luma - fine), np.asarray(clipped) > 0, luma - fine
+    return _unit(luma), _unit(sharp - fine), np.asarray(clipped) > 0, sharp - fine
 
 
 def _level(detail: Any, where: Any) -> float:
