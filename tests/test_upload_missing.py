@@ -20,7 +20,7 @@ def test_uploaded_recorded_then_replaced_not_uploaded_again(sandbox, cli_env, tm
                      + bag("dc:subject", "harbour", "morning fog"))
     path = export(tmp_path / "IMG_0042.jpg", "coffee", xmp=xmp)
     ran = cli(["replace", "--upload-missing", "--json", str(path)], cli_env)
-    assert ran.returncode == 0, ran.stderr
+    assert ran.returncode == 0, ran.stdout + ran.stderr
     [result] = ran.results()
     assert (result["status"], result["source"], result["error"]) == ("uploaded", None, None)
     photo = sandbox.photo(result["photo_id"])
@@ -110,7 +110,7 @@ def test_a_batch_of_temporary_exports_records_each_new_id_next_to_its_source(san
         Path(f"{temporary}.flickr.json").write_text(json.dumps({"original": str(source)}))
         exports.append(temporary)
     ran = cli(["replace", "--upload-missing", "--json", *map(str, exports)], cli_env)
-    assert ran.returncode == 0, ran.stderr
+    assert ran.returncode == 0, ran.stdout + ran.stderr
     results = ran.by_path()
     for source, temporary in zip(sources, exports):
         result = results[str(temporary)]

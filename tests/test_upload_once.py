@@ -40,7 +40,7 @@ def test_an_upload_whose_answer_was_lost_is_found_not_sent_again(sandbox, env, t
     sandbox.faults.push("drop_after_body", scope="upload", apply=True)
     ran = cli([*UPLOAD, mode, str(path)], env)
     [result] = ran.results()
-    assert ran.returncode == 0, ran.stderr
+    assert ran.returncode == 0, ran.stdout + ran.stderr
     assert photos(sandbox) == 6, "the lost answer's retry uploaded a second photo"
     assert result["status"] == "uploaded" and sidecar_id(path) == result["photo_id"]
     assert sandbox.photo(result["photo_id"]).sha256 == result["sha256"]
@@ -136,7 +136,7 @@ def test_two_identical_files_in_one_run_make_one_photo(sandbox, env, tmp_path, m
     b.parent.mkdir()
     shutil.copyfile(a, b)
     ran = cli([*UPLOAD, mode, "--jobs", "2", str(a), str(b)], env)
-    assert ran.returncode == 0, ran.stderr
+    assert ran.returncode == 0, ran.stdout + ran.stderr
     assert photos(sandbox) == 1
     results = ran.by_path()
     statuses = sorted(r["status"] for r in results.values())
