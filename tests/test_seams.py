@@ -14,7 +14,7 @@ def test_a_file_just_uploaded_is_not_sent_again_as_a_replace(sandbox, cli_env, t
     path = export(tmp_path / "IMG_0042.jpg", "coffee")
     first = cli(["replace", "--upload-missing", "--json", str(path)], cli_env)
     [uploaded] = first.results()
-    assert uploaded["status"] == "uploaded", first.stderr
+    assert uploaded["status"] == "uploaded", first.stdout + first.stderr
     photo = sandbox.photo(uploaded["photo_id"])
     assert (uploaded["secret"], uploaded["originalsecret"]) == (photo.secret, photo.originalsecret)
     sandbox.clear_requests()
