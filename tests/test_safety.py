@@ -230,7 +230,8 @@ def test_the_journal_shows_an_upload_killed_in_flight(sandbox, cli_env, photo, t
         except sqlite3.OperationalError:  # not created yet, or its table not yet committed
             return []
 
-    wait_until(lambda: bool(in_flight()), what="the journal entry")
+    # the backup downloads beside the upload: it is recorded (whole) before the body may end
+    wait_until(lambda: bool(in_flight()) and in_flight()[0][3] is not None, what="the journal entry and its backup")
     started.proc.send_signal(signal.SIGKILL)
     started.proc.wait(30)
     [(photo_id, status, _, backup)] = in_flight()
