@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..fsutil import reserve_aside
 
 Entry = dict[str, Any]
 _TEXT, _WHOLE, _NUMBER, _MAPPING, _LIST = "text", "a whole number", "a number", "an object", "a list of text"
@@ -150,20 +151,13 @@ def _salvage(text: str) -> list[tuple[str, Any]]:
 def move_aside(path: Path, label: str) -> Path:
     """Rename the file to `NAME.LABEL-STAMP`, a name no earlier copy has: the name is taken first
     (created empty, exclusively), then the file replaces that empty placeholder in one step."""
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    for n in range(1, 10_000):
-        aside = path.with_name(f"{path.name}.{label}-{stamp}" + (f"-{n}" if n > 1 else ""))
-        try:
-            os.close(os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            continue
-        try:
-            os.replace(path, aside)
-        except BaseException:
-            _forget(aside)
-            raise
-        return aside
-    raise FileExistsError(f"too many copies of {path} already")
+    aside = reserve_aside(path, label)
+    try:
+        os.replace(path, aside)
+    except BaseException:
+        _forget(aside)
+        raise
+    return aside
 
 
 def _forget(path: Path) -> None:
