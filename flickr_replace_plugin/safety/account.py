@@ -13,10 +13,9 @@ import logging
 import os
 import sqlite3
 import time
-from contextlib import closing
 from pathlib import Path
 
-from .journal import BUSY_MS, FILENAME
+from .journal import FILENAME, Journal
 
 log = logging.getLogger("flickr_replace.safety")
 LIMIT_TTL_S = 15 * 60
@@ -34,6 +33,7 @@ class AccountMemory:
     def __init__(self, state_dir: str | os.PathLike, api_url: str, token: str, *, write: bool = True) -> None:
         """:param write: False for a run that must leave the state folder as it found it (a dry run)."""
         self.path = Path(state_dir) / FILENAME
+        self.journal = Journal(state_dir)  # its connections: the file set up once, WAL, busy wait
         self.key = account_key(api_url, token)
         self.write = write
 
@@ -41,7 +41,7 @@ class AccountMemory:
         try:
             if not self.path.exists():
                 return None, None, None
-            with closing(sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)) as db:
+            with self.journal.reading() as db:
                 db.execute(_SCHEMA)
                 row = db.execute("SELECT nsid, max_bytes, limit_time FROM account WHERE key = ?",
                                  (self.key,)).fetchone()
@@ -64,8 +64,7 @@ class AccountMemory:
         if not self.write:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)) as db:
+            with self.journal.transaction() as db:
                 db.execute(_SCHEMA)
                 db.execute("INSERT OR IGNORE INTO account (key) VALUES (?)", (self.key,))
                 if nsid is not None:

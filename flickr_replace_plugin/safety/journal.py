@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +26,10 @@ SENDING = "sending"
 # Flickr may have made the photo, so a rerun looks for it before uploading again.
 WHOLE_SENT = "sent"  # the status of an entry whose upload has not been answered (yet, or ever)
 BUSY_MS = 30_000
+# One lock for every Journal of this process: two switching a new file to WAL at once (a run's
+# journal, its ticket store, the account memory on a worker) get "database is locked" at once,
+# without SQLite's busy wait.
+_SETUP_LOCK = threading.Lock()
 SENT_STATUSES = ("replaced", "uploaded", "pending")  # Flickr holds (or will hold) the bytes sent
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -67,7 +72,6 @@ class Journal:
     def __init__(self, state_dir: str | os.PathLike) -> None:
         self.path = Path(state_dir) / FILENAME
         self._ready = False
-        self._setup_lock = threading.Lock()
 
     @contextmanager
     def _connect(self, write: bool) -> Iterator[sqlite3.Connection]:
@@ -86,11 +90,9 @@ class Journal:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)) as db:
             db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-            with self._setup_lock:  # two workers switching the file to WAL at once: "database is locked"
-                if not self._ready:
-                    db.execute("PRAGMA journal_mode = WAL")
-                    db.executescript(_SCHEMA)
-                    _migrate(db)
+            if not self._ready:
+                with _SETUP_LOCK:
+                    _patiently(lambda: _set_up(db))
                     self._ready = True
             db.execute("PRAGMA synchronous = FULL")
             if write:  # one writer at a time, across processes: the lock is taken up front
@@ -223,6 +225,27 @@ def add_entry(db: sqlite3.Connection, *, path: str | None, photo_id: str | None,
         (utc_now(), _absolute(path), photo_id, command, status, sha256, backup,
          json.dumps(previous) if previous is not None else None, size, _absolute(original)))
     return int(cursor.lastrowid)
+
+
+def _set_up(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA journal_mode = WAL")
+    db.executescript(_SCHEMA)
+    _migrate(db)
+
+
+def _patiently(step: Any) -> None:
+    """Runs `step` until no other process holds the file, up to BUSY_MS: the switch to WAL answers
+    "database is locked" at once, without SQLite's busy wait, while another connection has it open."""
+    deadline = time.monotonic() + BUSY_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
