@@ -214,7 +214,10 @@ def _run(args: argparse.Namespace, env: Environment, redactor: Any) -> int:
 
 
 def run() -> None:
-    """Console-script entry: exit hard after interruption, so worker threads mid-upload don't hold the exit."""
+    """Console-script entry. Once the output is flushed, the process ends at once: after an
+    interruption so that worker threads mid-upload don't hold the exit, and after a normal run to
+    skip the interpreter's teardown of several hundred modules (about 80 ms, which a host that
+    runs the command once per photo pays every time). Exit handlers still run first."""
     status = main()
     try:
         sys.stdout.flush()
@@ -223,4 +226,21 @@ def run() -> None:
         pass
     if status in (ExitStatus.INTERRUPTED, ExitStatus.TERMINATED):
         os._exit(status)
+    if _only_thread_left():
+        import atexit
+
+        run_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's; elsewhere the normal exit
+        if run_handlers is not None:
+            run_handlers()
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (BrokenPipeError, ValueError):
+                    pass
+            os._exit(status)
     sys.exit(status)
+
+
+def _only_thread_left() -> bool:
+    """No other thread the normal exit would wait for (a daemon thread it would not)."""
+    return all(t is threading.current_thread() or t.daemon for t in threading.enumerate())

@@ -14,7 +14,7 @@ from ..formats.scope import resolution_scope
 from ..result import ResultError, Status
 from ..safety.backup import BackupFailed, Saved, save_backup
 from ..safety.capture import Capture, from_exif
-from ..safety.same import our_picture, same_picture
+from ..safety.same import Ours, our_picture, same_picture
 from ..safety.targets import PhotoInfo, check_target
 from ..safety.versions import file_sha256
 from .ahead import info_for
@@ -35,7 +35,7 @@ def target_check(file: FileRun, services: "Services") -> Outcome:
     if file.new or not (services.verify or backing_up(services)):
         return None
     if services.verify and not undoing(services):
-        file.ahead[DIGEST] = services.ahead(lambda: our_picture(file.file.file))
+        file.ahead[DIGEST] = services.ahead(lambda: _digest(file))
     nsid = None
     if services.verify:
         nsid, error = services.user()
@@ -47,6 +47,14 @@ def target_check(file: FileRun, services: "Services") -> Outcome:
     if refused is None and isinstance(info, PhotoInfo):
         file.info, file.result.previous = info, info.previous
     return refused
+
+
+def _digest(file: FileRun) -> "Ours":
+    """Our file's digest, its imports (Pillow, numpy) taken only once the HTTP client's are in:
+    the first request goes out first and the imports run while it is answered."""
+    from ..flickr import client  # noqa: F401 - waits for it when another thread is importing it
+
+    return our_picture(file.file.file)
 
 
 def undoing(services: "Services") -> bool:

@@ -233,8 +233,11 @@ def _closest(a: Picture, b: Picture) -> tuple[float, align.Placement]:
         # the frames as they are (positions are in units of the outer width): a search may miss it on
         # a picture with little structure (a flat colour has no peak to find)
         whole = align.Placement(None, 0.0, 1.0, 0.5, judge.outer.height / judge.outer.width / 2)
-        starts += [(judge.distance(start), start, judge)
-                   for start in (whole, *align.candidates(judge.outer, judge.inner))]
+        as_they_are = judge.distance(whole)
+        if as_they_are < THRESHOLD / 4:  # clearly the same as they stand (most re-edits): no search
+            return as_they_are, whole
+        starts += [(as_they_are, whole, judge)]
+        starts += [(judge.distance(start), start, judge) for start in align.candidates(judge.outer, judge.inner)]
     starts.sort(key=lambda found: found[0])
     best = (2.0, align.Placement(None, 0.0, 1.0, 0.5, 0.5))
     for _, start, judge in starts[:REFINED]:

@@ -29,7 +29,12 @@ def our_picture(file: BinaryIO) -> Ours:
         from .picture import picture_of
     except ImportError:  # the comparison module is not installed with this build: nothing to compare
         return False, None
-    return True, picture_of(file)
+    ours = picture_of(file)
+    try:
+        import numpy  # noqa: F401 - the comparison's, imported here rather than once Flickr's image is in
+    except ImportError:
+        pass
+    return True, ours
 
 
 def same_picture(path: str, digest: Callable[[], Ours], info: PhotoInfo, base_url: str | None,
