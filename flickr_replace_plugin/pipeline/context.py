@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..photoid.candidates import Resolution
     from ..safety.targets import PhotoInfo
     from .services import Services
+    from .guess import Guessed
 
 # A stage's answer: None goes on to the next stage; a ResultError fails the file with it; the
 # file's own result (already final: skipped, sent, pending) ends its run there.
@@ -31,6 +32,7 @@ class FileRun:
     on_close: list[Callable[[], None]] = field(default_factory=list)  # told when the file's stages are over
     backup_record: tuple[int, str] | None = None  # the backup's size and sha256 as saved, for the journal
     ahead: dict[str, "Future[Any]"] = field(default_factory=dict)  # answers asked early (pipeline/ahead.py)
+    guessed: "Guessed | None" = None  # the small image asked before getInfo answered (pipeline/guess.py)
 
     @classmethod
     def open(cls, path: str) -> "FileRun":

@@ -18,6 +18,7 @@ from ..safety.same import Ours, our_picture, same_picture
 from ..safety.targets import PhotoInfo, check_target
 from ..safety.versions import file_sha256
 from .ahead import info_for
+from .guess import guess_small
 from .context import FileRun, Outcome
 
 UNDO = "undo"  # the journal's command of an undo (RunOptions.command)
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 DIGEST = "digest"  # the file's picture digest, made on a worker while Flickr answers
 BACKUP = "backup"  # the backup's download, begun beside the picture check
+SMALL = "small"  # the small image asked at a guessed address (guess.py)
 
 
 def target_check(file: FileRun, services: "Services") -> Outcome:
@@ -36,6 +38,9 @@ def target_check(file: FileRun, services: "Services") -> Outcome:
         return None
     if services.verify and not undoing(services):
         file.ahead[DIGEST] = services.ahead(lambda: _digest(file))
+        file.guessed = guess_small(file, services)
+        if file.guessed is not None:  # waited for when the file's stages end, as every answer asked early
+            file.ahead[SMALL] = file.guessed.fetched
     nsid = None
     if services.verify:
         nsid, error = services.user()
@@ -76,8 +81,9 @@ def picture_check(file: FileRun, services: "Services") -> Outcome:
     def photo_time() -> Capture:
         return from_exif(services.retry(lambda: services.client().photo_exif(pid)))
 
+    download = file.guessed.or_else(services.download) if file.guessed is not None else services.download
     with resolution_scope({file.path: file.file.file}):  # its capture time is read from the open file
-        return same_picture(file.path, digest.result, file.info, services.config.base_url, services.download,
+        return same_picture(file.path, digest.result, file.info, services.config.base_url, download,
                             file.result.warnings, force=services.options.force, photo_time=photo_time)
 
 

@@ -62,7 +62,8 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
         path=result.path, photo_id=result.photo_id, backup=result.backup,
         command="upload" if file.new else services.options.command,
         previous=result.previous, sha256=file.expected_sha256, size=result.bytes,
-        original=source_image(result.path, services.options.metadata), backup_record=file.backup_record)
+        original=source_image(result.path, services.options.metadata), backup_record=file.backup_record,
+        server=file.info.text("server") if file.info is not None else None)
     versions = Versions(file.expected_sha256, gate=lambda sent: _before_end(file, services, sent))
     lost = LostAnswer(file, services) if file.new else None
 

@@ -52,9 +52,10 @@ CREATE INDEX IF NOT EXISTS entries_photo ON entries (photo_id, id);
 """
 # Columns later versions added: a journal an earlier version wrote gets them on first use.
 # `original`: the source image a host exported the file from; `backup_bytes`, `backup_sha256`:
-# the backup as saved, which undo checks it against.
+# the backup as saved, which undo checks it against; `server`: the photo's static server when it
+# was sent, where its next picture check looks for it before getInfo answers.
 ADDED_COLUMNS = {"ticket_id": "TEXT", "ticket": "TEXT", "claim": "TEXT", "original": "TEXT",
-                 "backup_bytes": "INTEGER", "backup_sha256": "TEXT"}
+                 "backup_bytes": "INTEGER", "backup_sha256": "TEXT", "server": "TEXT"}
 _ADDED_INDEXES = ("CREATE INDEX IF NOT EXISTS entries_ticket ON entries (ticket_id)",
                   "CREATE INDEX IF NOT EXISTS entries_waiting ON entries (id) WHERE ticket IS NOT NULL")
 FIELDS = ("time", "path", "photo_id", "status", "sha256", "backup", "previous", "secret", "originalsecret",
@@ -121,18 +122,22 @@ class Journal:
 
     def begin(self, *, path: str | None, photo_id: str | None, command: str, sha256: str | None = None,
               backup: str | None = None, previous: dict[str, Any] | None = None, size: int | None = None,
-              original: str | None = None, backup_record: tuple[int, str] | None = None) -> int:
+              original: str | None = None, backup_record: tuple[int, str] | None = None,
+              server: str | None = None) -> int:
         """The entry written before an upload: committed, so a killed run still shows it in flight
         (with the hash of the bytes about to go out).
 
         :param original: the source image `path` was exported from (a host's temporary export), so
             that `history SOURCE` finds it and a ticket finished later records a new id beside it.
-        :param backup_record: the backup's size and sha256 as saved, which undo checks it against."""
+        :param backup_record: the backup's size and sha256 as saved, which undo checks it against.
+        :param server: the photo's static server (getInfo's `server`) before this send."""
         with self._connect(write=True) as db:
             entry = add_entry(db, path=path, photo_id=photo_id, command=command, status=SENDING, sha256=sha256,
                               backup=backup, previous=previous, size=size, original=original)
-            if backup_record is not None:
-                db.execute("UPDATE entries SET backup_bytes = ?, backup_sha256 = ? WHERE id = ?", (*backup_record, entry))
+            if backup_record is not None or server is not None:
+                backup_bytes, backup_sha256 = backup_record or (None, None)
+                db.execute("UPDATE entries SET backup_bytes = ?, backup_sha256 = ?, server = ? WHERE id = ?",
+                           (backup_bytes, backup_sha256, server, entry))
             return entry
 
     def sending(self, entry: int, *, sha256: str | None = None, backup: str | None = None,
@@ -210,9 +215,9 @@ class Journal:
         if not self.path.exists():
             return None
         with self._connect(write=False) as db:
-            row = db.execute(f"SELECT {', '.join(FIELDS)}, bytes FROM entries WHERE photo_id = ? AND {clause}"
+            row = db.execute(f"SELECT {', '.join(FIELDS)}, bytes, server FROM entries WHERE photo_id = ? AND {clause}"
                              " ORDER BY id DESC LIMIT 1", [photo_id, *args]).fetchone()
-        return {**_entry(row[:-1]), "bytes": row[-1]} if row else None
+        return {**_entry(row[:-2]), "bytes": row[-2], "server": row[-1]} if row else None
 
 
 def add_entry(db: sqlite3.Connection, *, path: str | None, photo_id: str | None, command: str, status: str,

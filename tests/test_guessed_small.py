@@ -1,0 +1,74 @@
+"""The picture check asks the photo's small image at the address its last send through this tool
+left it, before getInfo answers: a head start whose bytes count only when getInfo then names that
+very address."""
+from __future__ import annotations
+
+import json
+
+from clirun import cli
+from pictures import export, jpeg_bytes, photo
+
+
+def small_gets(sandbox) -> list[str]:
+    return [r["path"] for r in sandbox.requests if r["method"] == "GET" and r["path"].endswith(("_n.jpg", "_t.jpg"))]
+
+
+def replace(path, pid, cli_env, *extra):
+    ran = cli(["replace", "--json", "--sync", "--no-backup", "--photo-id", pid, *extra, str(path)], cli_env)
+    return ran, json.loads(ran.stdout.splitlines()[-1])
+
+
+def test_a_photo_sent_before_is_fetched_once_at_the_address_its_last_send_left(sandbox, cli_env, tmp_path):
+    pid = sandbox.seed(1, jpeg_bytes(photo("coffee")))[0]
+    first = export(tmp_path / "first.jpg", "coffee")
+    ran, result = replace(first, pid, cli_env)
+    assert ran.returncode == 0 and result["status"] == "replaced", ran.stdout + ran.stderr
+    second = export(tmp_path / "second.jpg", "coffee", brighter=1.3)
+    sandbox.clear_requests()
+    ran, result = replace(second, pid, cli_env)
+    assert ran.returncode == 0 and result["status"] == "replaced", ran.stdout + ran.stderr
+    # the guess was right (the secret the first replace got): one small image, not a second one after getInfo
+    assert small_gets(sandbox) == [f"/{sandbox.photo(pid).server}/{pid}_{result['previous']['secret']}_n.jpg"]
+
+
+def test_a_photo_replaced_on_the_website_since_is_compared_with_what_it_shows_now(sandbox, cli_env, tmp_path):
+    """The guessed address is the old version's (the coffee cup); the photo now shows a rocket: the
+    file, a coffee cup again, is refused, never compared with the picture the guess fetched."""
+    pid = sandbox.seed(1, jpeg_bytes(photo("coffee")))[0]
+    ran, result = replace(export(tmp_path / "cup.jpg", "coffee"), pid, cli_env)
+    assert ran.returncode == 0 and result["status"] == "replaced", ran.stdout + ran.stderr
+    guessed = f"{pid}_{result['secret']}_n.jpg"
+    sandbox.replace_outside(pid, jpeg_bytes(photo("rocket")))
+    now = sandbox.photo(pid).secret
+    sandbox.clear_requests()
+    ran, result = replace(export(tmp_path / "cup-again.jpg", "coffee", brighter=1.3), pid, cli_env)
+    assert ran.returncode != 0 and result["status"] == "failed", ran.stdout + ran.stderr
+    assert result["error"]["reason"] == "not_similar"
+    fetched = small_gets(sandbox)
+    assert any(path.endswith(guessed) for path in fetched), fetched  # the guess went out ...
+    assert any(path.endswith(f"{pid}_{now}_n.jpg") for path in fetched), fetched  # ... and the real one too
+
+
+def test_a_guess_counts_only_for_the_very_address_guessed():
+    """A CDN may keep serving a replaced version's old address for a while: bytes fetched at the
+    guessed address never answer for another one."""
+    from concurrent.futures import Future
+    import io
+
+    from flickr_replace_plugin.pipeline.guess import Guessed
+
+    fetched: Future = Future()
+    fetched.set_result(b"the old version")
+    asked: list[str] = []
+
+    def download(url, into, max_bytes=None):
+        asked.append(url)
+        into.write(b"what the photo shows now")
+        return 24
+
+    fetch = Guessed("https://live.staticflickr.com/65535/5_old_n.jpg", fetched).or_else(download)
+    now, then = io.BytesIO(), io.BytesIO()
+    fetch("https://live.staticflickr.com/65535/5_new_n.jpg", now, 1 << 20)
+    fetch("https://live.staticflickr.com/65535/5_old_n.jpg", then, 1 << 20)
+    assert now.getvalue() == b"what the photo shows now" and then.getvalue() == b"the old version"
+    assert asked == ["https://live.staticflickr.com/65535/5_new_n.jpg"]
