@@ -1,9 +1,10 @@
-"""The picture check asks the photo's small image at the address its last send through this tool
-left it, before getInfo answers: a head start whose bytes count only when getInfo then names that
-very address."""
+"""The picture check's small image and the backup's original are asked at the addresses the
+photo's last send through this tool left them, before getInfo answers: a head start whose bytes
+count only when getInfo then names that very address."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from clirun import cli
 from pictures import export, jpeg_bytes, photo
@@ -13,9 +14,19 @@ def small_gets(sandbox) -> list[str]:
     return [r["path"] for r in sandbox.requests if r["method"] == "GET" and r["path"].endswith(("_n.jpg", "_t.jpg"))]
 
 
-def replace(path, pid, cli_env, *extra):
-    ran = cli(["replace", "--json", "--sync", "--no-backup", "--photo-id", pid, *extra, str(path)], cli_env)
+def replace(path, pid, cli_env, *extra, backup: bool = False):
+    ran = cli(["replace", "--json", "--sync", *([] if backup else ["--no-backup"]), "--photo-id", pid, *extra,
+               str(path)], cli_env)
     return ran, json.loads(ran.stdout.splitlines()[-1])
+
+
+def backups_of(pid: str, home) -> dict[str, bytes]:
+    """Every file in the photo's backup folder, by name."""
+    return {p.name: p.read_bytes() for p in home.rglob("*") if p.is_file() and p.parent.name == pid}
+
+
+def original_gets(sandbox) -> list[str]:
+    return [r["path"] for r in sandbox.requests if r["method"] == "GET" and "_o." in r["path"]]
 
 
 def test_a_photo_sent_before_is_fetched_once_at_the_address_its_last_send_left(sandbox, cli_env, tmp_path):
@@ -72,3 +83,44 @@ def test_a_guess_counts_only_for_the_very_address_guessed():
     fetch("https://live.staticflickr.com/65535/5_old_n.jpg", then, 1 << 20)
     assert now.getvalue() == b"what the photo shows now" and then.getvalue() == b"the old version"
     assert asked == ["https://live.staticflickr.com/65535/5_new_n.jpg"]
+
+
+def test_the_backup_of_a_photo_sent_before_is_the_version_sent_downloaded_once(sandbox, cli_env, tmp_path):
+    pid = sandbox.seed(1, jpeg_bytes(photo("coffee")))[0]
+    first = export(tmp_path / "first.jpg", "coffee")
+    ran, result = replace(first, pid, cli_env, backup=True)
+    assert ran.returncode == 0 and result["status"] == "replaced", ran.stdout + ran.stderr
+    sandbox.clear_requests()
+    ran, result = replace(export(tmp_path / "second.jpg", "coffee", brighter=1.3), pid, cli_env, backup=True)
+    assert ran.returncode == 0 and result["status"] == "replaced", ran.stdout + ran.stderr
+    assert len(original_gets(sandbox)) == 1, original_gets(sandbox)  # the guess, taken
+    backup = Path(result["backup"])
+    assert backup.read_bytes() == first.read_bytes()  # exactly the version the first replace sent
+    record = json.loads((backup.parent / f"{backup.name.split('_', 1)[0]}.json").read_text())
+    assert record["photo"].get("owner") and record["backup"]["size"] == first.stat().st_size  # getInfo's own answer
+    assert len(backups_of(pid, tmp_path / "home")) == 4  # two backups, each with its record
+
+
+def test_a_guessed_backup_of_a_version_replaced_on_the_website_since_is_not_kept(sandbox, cli_env, tmp_path):
+    pid = sandbox.seed(1, jpeg_bytes(photo("coffee")))[0]
+    ran, result = replace(export(tmp_path / "cup.jpg", "coffee"), pid, cli_env, backup=True)
+    assert ran.returncode == 0 and result["status"] == "replaced", ran.stdout + ran.stderr
+    web = jpeg_bytes(photo("rocket"))
+    sandbox.replace_outside(pid, web)
+    ran, result = replace(export(tmp_path / "rocket.jpg", "rocket"), pid, cli_env, backup=True)
+    assert ran.returncode == 0 and result["status"] == "replaced", ran.stdout + ran.stderr
+    assert Path(result["backup"]).read_bytes() == web  # what the photo showed, not the guessed version
+    assert len(backups_of(pid, tmp_path / "home")) == 4  # nothing left of the guess
+
+
+def test_a_refused_replace_leaves_no_guessed_backup(sandbox, cli_env, tmp_path):
+    """getInfo says the photo is not there (while its files are still served): refused before the
+    backup stage, so the original fetched at the guessed address is not kept either."""
+    pid = sandbox.seed(1, jpeg_bytes(photo("coffee")))[0]
+    ran, result = replace(export(tmp_path / "cup.jpg", "coffee"), pid, cli_env, backup=True)
+    assert ran.returncode == 0 and result["status"] == "replaced", ran.stdout + ran.stderr
+    kept = backups_of(pid, tmp_path / "home")
+    sandbox.faults.push("rest_error", method="flickr.photos.getInfo", code=1)
+    ran, result = replace(export(tmp_path / "cup-again.jpg", "coffee", brighter=1.3), pid, cli_env, backup=True)
+    assert result["status"] == "failed", ran.stdout + ran.stderr
+    assert backups_of(pid, tmp_path / "home") == kept

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ..photoid.candidates import Resolution
     from ..safety.targets import PhotoInfo
     from .services import Services
-    from .guess import Guessed
+    from .guess import Guessed, GuessedBackup
 
 # A stage's answer: None goes on to the next stage; a ResultError fails the file with it; the
 # file's own result (already final: skipped, sent, pending) ends its run there.
@@ -33,6 +33,7 @@ class FileRun:
     backup_record: tuple[int, str] | None = None  # the backup's size and sha256 as saved, for the journal
     ahead: dict[str, "Future[Any]"] = field(default_factory=dict)  # answers asked early (pipeline/ahead.py)
     guessed: "Guessed | None" = None  # the small image asked before getInfo answered (pipeline/guess.py)
+    guessed_backup: "GuessedBackup | None" = None  # the original, likewise, for the backup
 
     @classmethod
     def open(cls, path: str) -> "FileRun":
@@ -54,6 +55,8 @@ class FileRun:
         return self.checked
 
     def close(self) -> None:
+        if self.guessed_backup is not None:  # never taken: no backup of a guess is left behind
+            self.guessed_backup.abandon()
         for started in self.ahead.values():  # a worker may still read the file: it ends first
             if not started.cancel():
                 started.exception()

@@ -8,7 +8,7 @@ undoes), so the picture check and skip-unchanged are undo's own choice to leave 
 "--force" nobody gave), and undo always saves what it overwrites first, whatever `backup` says."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..formats.scope import resolution_scope
 from ..result import ResultError, Status
@@ -18,7 +18,7 @@ from ..safety.same import Ours, our_picture, same_picture
 from ..safety.targets import PhotoInfo, check_target
 from ..safety.versions import file_sha256
 from .ahead import info_for
-from .guess import guess_small
+from .guess import guess_backup, guess_small, last_sent
 from .context import FileRun, Outcome
 
 UNDO = "undo"  # the journal's command of an undo (RunOptions.command)
@@ -38,9 +38,7 @@ def target_check(file: FileRun, services: "Services") -> Outcome:
         return None
     if services.verify and not undoing(services):
         file.ahead[DIGEST] = services.ahead(lambda: _digest(file))
-        file.guessed = guess_small(file, services)
-        if file.guessed is not None:  # waited for when the file's stages end, as every answer asked early
-            file.ahead[SMALL] = file.guessed.fetched
+    _guess(file, services)
     nsid = None
     if services.verify:
         nsid, error = services.user()
@@ -52,6 +50,20 @@ def target_check(file: FileRun, services: "Services") -> Outcome:
     if refused is None and isinstance(info, PhotoInfo):
         file.info, file.result.previous = info, info.previous
     return refused
+
+
+def _guess(file: FileRun, services: "Services") -> None:
+    """The small image and the backup's original asked at the addresses the photo's last send left
+    them, beside getInfo (guess.py): each is used only when getInfo names that very address."""
+    if undoing(services):
+        return
+    last = last_sent(file, services)
+    if services.verify:
+        file.guessed = guess_small(file, services, last)
+        if file.guessed is not None:  # waited for when the file's stages end, as every answer asked early
+            file.ahead[SMALL] = file.guessed.fetched
+    if _backs_up_ahead(file, services, last):
+        file.guessed_backup = guess_backup(file, services, last, lambda guess: _save_backup(guess, services))
 
 
 def _digest(file: FileRun) -> "Ours":
@@ -125,15 +137,22 @@ def backup(file: FileRun, services: "Services") -> Outcome:
 
 def _backup_ahead(file: FileRun, services: "Services") -> None:
     """The backup's download begun now, beside the picture check's small image, when the backup
-    stage will want it: a file sent last with these very bytes (skipped as unchanged) is left be."""
+    stage will want it (the one begun at a guessed address when getInfo names that address)."""
     info = file.info
-    if info is None or services.options.dry_run or services.options.metadata_only or not backing_up(services):
-        return
-    if not services.options.force and not undoing(services):
-        last = services.journal.last_sent(file.result.photo_id or "")
-        if last and last.get("bytes") == file.result.bytes:
-            return
-    file.ahead[BACKUP] = services.ahead(lambda: _save_backup(info, services))
+    guessed, file.guessed_backup = file.guessed_backup, None
+    taken = guessed.taken_for(info, services.config.base_url) if guessed is not None and info is not None else None
+    if taken is not None:
+        file.ahead[BACKUP] = taken
+    elif info is not None and _backs_up_ahead(file, services, services.journal.last_sent(file.result.photo_id or "")):
+        file.ahead[BACKUP] = services.ahead(lambda: _save_backup(info, services))
+
+
+def _backs_up_ahead(file: FileRun, services: "Services", last: dict[str, Any] | None) -> bool:
+    """The backup stage will want a backup: a file sent last with these very bytes (skipped as
+    unchanged, unless forced) is left be."""
+    if file.new or services.options.dry_run or services.options.metadata_only or not backing_up(services):
+        return False
+    return services.options.force or undoing(services) or not (last and last.get("bytes") == file.result.bytes)
 
 
 def _save_backup(info: PhotoInfo, services: "Services") -> Saved:

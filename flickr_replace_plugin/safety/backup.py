@@ -66,8 +66,7 @@ def save_backup(info: PhotoInfo, backup_dir: str | os.PathLike, base_url: str | 
             digest = file_sha256(fh)  # what is on disk, read back: the record the backup is checked against
         if written == 0 or os.path.getsize(tmp) != written:
             raise BackupFailed(_failed(pid, f"the original arrived short ({written} bytes)", undo))
-        record = {"photo": info.answer, "backup": {"name": target.name, "size": written, "sha256": digest}}
-        atomic_write(folder / f"{when}.json", json.dumps(record, ensure_ascii=False, indent=1))
+        write_record(Saved(target, written, digest), info)
         os.replace(tmp, target)
     except BackupFailed:
         _remove(tmp)
@@ -82,10 +81,26 @@ def save_backup(info: PhotoInfo, backup_dir: str | os.PathLike, base_url: str | 
     return Saved(target, written, digest)
 
 
+def write_record(saved: Saved, info: PhotoInfo) -> None:
+    """`UTCSTAMP.json` beside the backup: the photo's getInfo, and the size and sha256 saved."""
+    record = {"photo": info.answer, "backup": {"name": saved.path.name, "size": saved.size, "sha256": saved.sha256}}
+    atomic_write(_record_path(saved.path), json.dumps(record, ensure_ascii=False, indent=1))
+
+
+def discard(saved: Saved) -> None:
+    """A backup that turned out not to be of the version Flickr holds, and its record, gone."""
+    for path in (saved.path, _record_path(saved.path)):
+        _remove(str(path))
+
+
+def _record_path(backup: Path) -> Path:
+    return backup.parent / f"{backup.name.split('_', 1)[0]}.json"
+
+
 def recorded(backup: Path) -> dict[str, Any]:
     """The size and sha256 `UTCSTAMP.json` beside a backup recorded for it ({} when there are none)."""
     try:
-        with open(backup.parent / f"{backup.name.split('_', 1)[0]}.json", encoding="utf-8") as fh:
+        with open(_record_path(backup), encoding="utf-8") as fh:
             record = json.load(fh).get("backup")
     except (OSError, ValueError, AttributeError):
         return {}
