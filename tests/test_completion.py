@@ -88,9 +88,10 @@ def test_an_unknown_shell_is_a_usage_error(cli_env):
 
 
 def test_only_the_completion_command_imports_shtab(cli_env):
-    probe = ("import sys, runpy; sys.argv = ['flickr-replace', *sys.argv[1:]]\n"
-             "try:\n    runpy.run_module('flickr_replace_plugin', run_name='__main__')\n"
-             "except SystemExit:\n    pass\n"
+    # the console command's own main (its entry point ends the process as soon as the output is out)
+    probe = ("import sys; sys.argv = ['flickr-replace', *sys.argv[1:]]\n"
+             "from flickr_replace_plugin.cli import main\n"
+             "main()\n"
              "print('shtab' in sys.modules, file=sys.stderr)")
     for args, loaded in ((["--help"], "False"), (["paths"], "False"), (["completion", "bash"], "True")):
         proc = subprocess.run([sys.executable, "-c", probe, *args], env=cli_env, capture_output=True, text=True,

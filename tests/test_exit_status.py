@@ -50,3 +50,25 @@ def test_a_sandbox_that_cannot_listen_is_exit_2_on_the_commands_own_stderr(cli_e
         ran = cli(["sandbox", "--port", str(taken.getsockname()[1])], cli_env)
     assert ran.returncode == ExitStatus.USAGE
     assert "already in use" in ran.stderr and ran.stdout == ""
+
+
+def test_the_console_command_ends_at_once_yet_runs_exit_handlers_and_keeps_its_status(cli_env, tmp_path):
+    """The entry point skips the interpreter's teardown after the output is out: what a plugin
+    registered with atexit still runs, the output is whole, and the status is the command's."""
+    import subprocess
+    import sys
+
+    probe = ("import atexit, sys\n"
+             "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+             "from flickr_replace_plugin.cli import run\n"
+             "sys.argv = ['flickr-replace', *sys.argv[1:]]\n"
+             "run()\n"
+             "print('never reached', file=sys.stderr)\n")
+    for args, status in ((["paths", "--json"], ExitStatus.OK), (["resolve", str(tmp_path / "missing.jpg")], None)):
+        proc = subprocess.run([sys.executable, "-c", probe, *args], env=cli_env, capture_output=True, text=True,
+                              timeout=60)
+        assert "handler ran" in proc.stderr and "never reached" not in proc.stderr, proc.stderr
+        if status is not None:
+            assert proc.returncode == status.value and proc.stdout.rstrip().endswith("}"), proc.stdout
+        else:
+            assert proc.returncode not in (0, ExitStatus.INTERRUPTED.value), proc

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 from ..safety.backup import BackupFailed, Saved, discard, write_record
 from ..safety.same import MAX_SMALL_BYTES, SIZES
 from ..safety.targets import PhotoInfo
-from .context import FileRun
 
 if TYPE_CHECKING:
     from .services import Services
@@ -80,31 +79,31 @@ class GuessedBackup:
             pass  # nothing was saved (the usual wrong guess: the address is gone)
 
 
-def last_sent(file: FileRun, services: "Services") -> dict[str, Any] | None:
+def last_sent(photo_id: str, services: "Services") -> dict[str, Any] | None:
     """The journal's last send to the photo, when it knows the photo's static server then."""
-    last = services.journal.last_sent(file.result.photo_id or "")
+    last = services.journal.last_sent(photo_id)
     return last if last and last.get("server") else None
 
 
-def guess_backup(file: FileRun, services: "Services", last: dict[str, Any] | None,
+def guess_backup(photo_id: str, services: "Services", last: dict[str, Any] | None,
                  save: Callable[[PhotoInfo], Saved]) -> GuessedBackup | None:
     """The original's download begun at the address `last` (send) left it (`save` saves it as a
     backup); None when there is no such send."""
     previous = (last or {}).get("previous") or {}
     if not last or not last.get("originalsecret") or not previous.get("originalformat"):
         return None
-    guess = PhotoInfo(file.result.photo_id or "", {"server": last["server"], "originalsecret": last["originalsecret"],
+    guess = PhotoInfo(photo_id, {"server": last["server"], "originalsecret": last["originalsecret"],
                                                    "originalformat": previous["originalformat"]})
     url = guess.static_url(services.config.base_url, "o")
     return GuessedBackup(url, services.ahead(lambda: save(guess))) if url else None
 
 
-def guess_small(file: FileRun, services: "Services", last: dict[str, Any] | None) -> Guessed | None:
+def guess_small(photo_id: str, services: "Services", last: dict[str, Any] | None) -> Guessed | None:
     """The small image's download begun at the address `last` (send) left it; None when there is no
     such send (nothing is asked then)."""
     if not last or not last.get("secret"):
         return None
-    url = PhotoInfo(file.result.photo_id or "", {"server": last["server"], "secret": last["secret"]}).static_url(
+    url = PhotoInfo(photo_id, {"server": last["server"], "secret": last["secret"]}).static_url(
         services.config.base_url, SIZES[0])
     if url is None:
         return None

@@ -57,13 +57,14 @@ def _guess(file: FileRun, services: "Services") -> None:
     them, beside getInfo (guess.py): each is used only when getInfo names that very address."""
     if undoing(services):
         return
-    last = last_sent(file, services)
+    pid = file.result.photo_id or ""
+    last = last_sent(pid, services)
     if services.verify:
-        file.guessed = guess_small(file, services, last)
+        file.guessed = guess_small(pid, services, last)
         if file.guessed is not None:  # waited for when the file's stages end, as every answer asked early
             file.ahead[SMALL] = file.guessed.fetched
     if _backs_up_ahead(file, services, last):
-        file.guessed_backup = guess_backup(file, services, last, lambda guess: _save_backup(guess, services))
+        file.guessed_backup = guess_backup(pid, services, last, lambda guess: _save_backup(guess, services))
 
 
 def _digest(file: FileRun) -> "Ours":
