@@ -30,10 +30,11 @@ def our_picture(file: BinaryIO) -> Ours:
     except ImportError:  # the comparison module is not installed with this build: nothing to compare
         return False, None
     ours = picture_of(file)
-    try:
-        import numpy  # noqa: F401 - the comparison's, imported here rather than once Flickr's image is in
-    except ImportError:
-        pass
+    if ours is not None:  # a picture to compare: the comparison's import, here rather than once Flickr's image is in
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            pass
     return True, ours
 
 
