@@ -34,6 +34,7 @@ class FileRun:
     ahead: dict[str, "Future[Any]"] = field(default_factory=dict)  # answers asked early (pipeline/ahead.py)
     guessed: "Guessed | None" = None  # the small image asked before getInfo answered (pipeline/guess.py)
     guessed_backup: "GuessedBackup | None" = None  # the original, likewise, for the backup
+    known: dict[str, Any] = field(default_factory=dict)  # what a stage read once for the stages after it
 
     @classmethod
     def open(cls, path: str) -> "FileRun":

@@ -79,12 +79,6 @@ class GuessedBackup:
             pass  # nothing was saved (the usual wrong guess: the address is gone)
 
 
-def last_sent(photo_id: str, services: "Services") -> dict[str, Any] | None:
-    """The journal's last send to the photo, when it knows the photo's static server then."""
-    last = services.journal.last_sent(photo_id)
-    return last if last and last.get("server") else None
-
-
 def guess_backup(photo_id: str, services: "Services", last: dict[str, Any] | None,
                  save: Callable[[PhotoInfo], Saved]) -> GuessedBackup | None:
     """The original's download begun at the address `last` (send) left it (`save` saves it as a

@@ -18,7 +18,7 @@ from ..safety.same import Ours, our_picture, same_picture
 from ..safety.targets import PhotoInfo, check_target
 from ..safety.versions import file_sha256
 from .ahead import info_for
-from .guess import guess_backup, guess_small, last_sent
+from .guess import guess_backup, guess_small
 from .context import FileRun, Outcome
 
 UNDO = "undo"  # the journal's command of an undo (RunOptions.command)
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 DIGEST = "digest"  # the file's picture digest, made on a worker while Flickr answers
 BACKUP = "backup"  # the backup's download, begun beside the picture check
 SMALL = "small"  # the small image asked at a guessed address (guess.py)
+LAST = "last_sent"  # the journal's last send to the photo
 
 
 def target_check(file: FileRun, services: "Services") -> Outcome:
@@ -58,7 +59,8 @@ def _guess(file: FileRun, services: "Services") -> None:
     if undoing(services):
         return
     pid = file.result.photo_id or ""
-    last = last_sent(pid, services)
+    last = _last_sent(file, services)
+    last = last if last and last.get("server") else None
     if services.verify:
         file.guessed = guess_small(pid, services, last)
         if file.guessed is not None:  # waited for when the file's stages end, as every answer asked early
@@ -107,7 +109,7 @@ def unchanged(file: FileRun, services: "Services") -> Outcome:
     result = file.result
     if file.new or services.options.force or undoing(services) or file.info is None:
         return None
-    last = services.journal.last_sent(result.photo_id or "")
+    last = _last_sent(file, services)
     if not last or not last.get("sha256") or last.get("bytes") != result.bytes:
         return None  # a different size is different bytes: no need to read the file first
     if not last.get("secret") or not last.get("originalsecret") or \
@@ -144,8 +146,15 @@ def _backup_ahead(file: FileRun, services: "Services") -> None:
     taken = guessed.taken_for(info, services.config.base_url) if guessed is not None and info is not None else None
     if taken is not None:
         file.ahead[BACKUP] = taken
-    elif info is not None and _backs_up_ahead(file, services, services.journal.last_sent(file.result.photo_id or "")):
+    elif info is not None and _backs_up_ahead(file, services, _last_sent(file, services)):
         file.ahead[BACKUP] = services.ahead(lambda: _save_backup(info, services))
+
+
+def _last_sent(file: FileRun, services: "Services") -> dict[str, Any] | None:
+    """The journal's last send to the photo, read once for the stages that ask."""
+    if LAST not in file.known:
+        file.known[LAST] = services.journal.last_sent(file.result.photo_id or "")
+    return file.known[LAST]
 
 
 def _backs_up_ahead(file: FileRun, services: "Services", last: dict[str, Any] | None) -> bool:

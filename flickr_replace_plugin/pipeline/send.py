@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..flickr.responses import FlickrFailure, UploadAnswer
 from ..result import Origin, ResultError, Status
@@ -98,17 +98,20 @@ def _before_end(file: FileRun, services: "Services", sent: Attempt) -> None:
     point leaves both known). A backup that failed cuts the body short: `backup_failed`."""
     result = file.result
     started = file.ahead.get(BACKUP)
+    learnt: dict[str, Any] = {}
     if started is not None and result.backup is None:
         try:
             saved = started.result()
         except BackupFailed as exc:
             raise FlickrFailure(exc.error) from None
         result.backup, file.backup_record = str(saved.path), (saved.size, saved.sha256)
-        services.journal.sending(result.journal_entry or 0, backup=result.backup, backup_record=file.backup_record)
+        learnt.update(backup=result.backup, backup_record=file.backup_record)
     if file.expected_sha256 is None:
-        services.journal.sending(result.journal_entry or 0, sha256=sent.sha256)
+        learnt.update(sha256=sent.sha256)
     if file.new:  # Flickr may make the photo from here on: a rerun after a kill looks for it first
-        services.journal.sending(result.journal_entry or 0, whole=True)
+        learnt.update(whole=True)
+    if learnt:  # one write for all of it
+        services.journal.sending(result.journal_entry or 0, **learnt)
 
 
 class LostAnswer:
