@@ -7,14 +7,15 @@ A guess is only a head start, never an answer: its bytes are used only when the 
 then gives is exactly the one guessed. A photo replaced on flickr.com since, or moved to another
 server (whether a replace may move it is not documented; the server is taken as a guess too),
 costs one wasted download (a 404, unless a cache still serves the old address) and the check and
-the backup fetch the right addresses as before. A guessed backup not taken is deleted."""
+the backup fetch the right addresses as before. A guessed original keeps its temporary name until
+it is taken, and is deleted when it is not (a run killed first leaves it as a `.part` file)."""
 from __future__ import annotations
 
 import io
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 
-from ..safety.backup import BackupFailed, Saved, discard, write_record
+from ..safety.backup import BackupFailed, Downloaded, Saved, discard, keep
 from ..safety.same import MAX_SMALL_BYTES, SIZES
 from ..safety.targets import PhotoInfo
 
@@ -31,9 +32,10 @@ class Guessed:
         self.url, self.fetched = url, fetched
 
     def or_else(self, download: Download) -> Download:
-        """`download`, answered from the guess when asked for the guessed address and it came."""
+        """`download`, answered from the guess when asked for the guessed address and it came (a
+        guess still waiting for a worker is dropped, not waited for)."""
         def fetch(url: str, into: BinaryIO, max_bytes: int | None = None) -> int:
-            data = self.fetched.result() if url == self.url else None
+            data = self.fetched.result() if url == self.url and not self.fetched.cancel() else None
             if data is None:
                 return download(url, into, max_bytes)
             into.write(data)
@@ -42,54 +44,57 @@ class Guessed:
 
 
 class GuessedBackup:
-    """The backup's download begun at a guessed address of the original."""
+    """The original downloaded at a guessed address, under a temporary name until it is taken."""
 
-    def __init__(self, url: str, saving: "Future[Saved]") -> None:
-        self.url, self.saving = url, saving
+    def __init__(self, url: str, downloading: "Future[Downloaded]") -> None:
+        self.url, self.downloading = url, downloading
 
-    def taken_for(self, info: PhotoInfo, base_url: str | None) -> "Future[Saved] | None":
-        """The backup, once saved and recorded with getInfo's own answer, when getInfo names the
-        guessed address; else None, the guessed file deleted (waited for: it is in the backup folder)."""
+    def taken_for(self, info: PhotoInfo, base_url: str | None, undo: bool = False) -> "Future[Saved] | None":
+        """The backup, once downloaded and kept as the backup of the photo getInfo described, when
+        getInfo names the guessed address; else None, the download dropped."""
         if info.static_url(base_url, "o") != self.url:
             self.abandon()
             return None
         taken: "Future[Saved]" = Future()
         taken.set_running_or_notify_cancel()
 
-        def recorded(saving: "Future[Saved]") -> None:
+        def kept(downloading: "Future[Downloaded]") -> None:
             try:
-                saved = saving.result()
-                write_record(saved, info)
-            except BaseException as exc:  # noqa: BLE001 - handed on: the backup stage words it
+                saved = keep(downloading.result(), info, undo=undo)
+            except BaseException as exc:  # noqa: BLE001 - BackupFailed, handed on for the stage to word
                 taken.set_exception(exc)
             else:
                 taken.set_result(saved)
 
-        self.saving.add_done_callback(recorded)
+        self.downloading.add_done_callback(kept)
         return taken
 
     def abandon(self) -> None:
-        """Not taken (a wrong guess, or the file's stages ended before the backup's): whatever it
-        saved is deleted, once its download is over (waited for: it writes in the backup folder)."""
-        if self.saving.cancel():
+        """Not taken (a wrong guess, or the file's stages ended before the backup's): its download is
+        deleted once it ends, without waiting for it here (a run's end waits for its workers)."""
+        if self.downloading.cancel():
             return
-        try:
-            discard(self.saving.result())
-        except BackupFailed:
-            pass  # nothing was saved (the usual wrong guess: the address is gone)
+
+        def drop(downloading: "Future[Downloaded]") -> None:
+            try:
+                discard(downloading.result())
+            except BackupFailed:
+                pass  # nothing was kept (the usual wrong guess: the address is gone)
+
+        self.downloading.add_done_callback(drop)
 
 
 def guess_backup(photo_id: str, services: "Services", last: dict[str, Any] | None,
-                 save: Callable[[PhotoInfo], Saved]) -> GuessedBackup | None:
-    """The original's download begun at the address `last` (send) left it (`save` saves it as a
-    backup); None when there is no such send."""
+                 fetch: Callable[[PhotoInfo], Downloaded]) -> GuessedBackup | None:
+    """The original's download begun at the address `last` (send) left it (`fetch` downloads it
+    into the backup folder); None when there is no such send."""
     previous = (last or {}).get("previous") or {}
     if not last or not last.get("originalsecret") or not previous.get("originalformat"):
         return None
     guess = PhotoInfo(photo_id, {"server": last["server"], "originalsecret": last["originalsecret"],
                                                    "originalformat": previous["originalformat"]})
     url = guess.static_url(services.config.base_url, "o")
-    return GuessedBackup(url, services.ahead(lambda: save(guess))) if url else None
+    return GuessedBackup(url, services.ahead(lambda: fetch(guess))) if url else None
 
 
 def guess_small(photo_id: str, services: "Services", last: dict[str, Any] | None) -> Guessed | None:

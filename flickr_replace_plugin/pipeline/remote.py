@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..formats.scope import resolution_scope
 from ..result import ResultError, Status
-from ..safety.backup import BackupFailed, Saved, save_backup
+from ..safety.backup import BackupFailed, Downloaded, Saved, download_original, keep
 from ..safety.capture import Capture, from_exif
 from ..safety.same import Ours, our_picture, same_picture
 from ..safety.targets import PhotoInfo, check_target
@@ -66,7 +66,7 @@ def _guess(file: FileRun, services: "Services") -> None:
         if file.guessed is not None:  # waited for when the file's stages end, as every answer asked early
             file.ahead[SMALL] = file.guessed.fetched
     if _backs_up_ahead(file, services, last):
-        file.guessed_backup = guess_backup(pid, services, last, lambda guess: _save_backup(guess, services))
+        file.guessed_backup = guess_backup(pid, services, last, lambda guess: _download_original(guess, services))
 
 
 def _digest(file: FileRun) -> "Ours":
@@ -143,7 +143,8 @@ def _backup_ahead(file: FileRun, services: "Services") -> None:
     stage will want it (the one begun at a guessed address when getInfo names that address)."""
     info = file.info
     guessed, file.guessed_backup = file.guessed_backup, None
-    taken = guessed.taken_for(info, services.config.base_url) if guessed is not None and info is not None else None
+    taken = guessed.taken_for(info, services.config.base_url, undoing(services)) \
+        if guessed is not None and info is not None else None
     if taken is not None:
         file.ahead[BACKUP] = taken
     elif info is not None and _backs_up_ahead(file, services, _last_sent(file, services)):
@@ -166,8 +167,13 @@ def _backs_up_ahead(file: FileRun, services: "Services", last: dict[str, Any] | 
 
 
 def _save_backup(info: PhotoInfo, services: "Services") -> Saved:
-    return save_backup(info, services.config.backup_path, services.config.base_url,
-                       lambda url, into: _download_whole(services, url, into), undo=undoing(services))
+    """The photo's original downloaded and kept as its backup (BackupFailed when it is not)."""
+    return keep(_download_original(info, services), info, undo=undoing(services))
+
+
+def _download_original(info: PhotoInfo, services: "Services") -> Downloaded:
+    return download_original(info, services.config.backup_path, services.config.base_url,
+                             lambda url, into: _download_whole(services, url, into), undo=undoing(services))
 
 
 def _download_whole(services: "Services", url: str, into: BinaryIO) -> int:

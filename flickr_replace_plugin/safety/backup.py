@@ -42,9 +42,19 @@ def stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def save_backup(info: PhotoInfo, backup_dir: str | os.PathLike, base_url: str | None, download: Download, *,
-                undo: bool = False) -> Saved:
-    """Download the original into the backup folder. BackupFailed when it is not saved whole.
+class Downloaded(NamedTuple):
+    """An original downloaded whole into a temporary file of the backup folder: not a backup yet."""
+
+    part: Path
+    when: str
+    size: int
+    sha256: str
+
+
+def download_original(info: PhotoInfo, backup_dir: str | os.PathLike, base_url: str | None, download: Download, *,
+                      undo: bool = False) -> Downloaded:
+    """The original, whole and on disk under a temporary name (`keep` makes it the backup);
+    BackupFailed when it is not.
 
     :param undo: the backup is undo's own (always taken), so a failure's advice is not --no-backup."""
     pid = info.photo_id
@@ -53,10 +63,9 @@ def save_backup(info: PhotoInfo, backup_dir: str | os.PathLike, base_url: str | 
         raise BackupFailed(_failed(pid, "Flickr did not give the original's secret and format", undo))
     folder = Path(backup_dir).expanduser() / pid
     when = stamp()
-    target = folder / f"{when}_{info.text('originalsecret')}.{info.text('originalformat')}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{_name(when, info)}.", suffix=".part", dir=folder)
     except OSError as exc:
         raise BackupFailed(_failed(pid, f"cannot write in {folder}: {exc.strerror or exc}", undo)) from None
     try:
@@ -68,8 +77,6 @@ def save_backup(info: PhotoInfo, backup_dir: str | os.PathLike, base_url: str | 
             digest = hashed.hexdigest()  # the record the backup is checked against before undo sends it
         if written == 0 or os.path.getsize(tmp) != written:
             raise BackupFailed(_failed(pid, f"the original arrived short ({written} bytes)", undo))
-        write_record(Saved(target, written, digest), info)
-        os.replace(tmp, target)
     except BackupFailed:
         _remove(tmp)
         raise
@@ -80,7 +87,31 @@ def save_backup(info: PhotoInfo, backup_dir: str | os.PathLike, base_url: str | 
         _remove(tmp)
         why = getattr(getattr(exc, "error", None), "message", None) or str(exc)
         raise BackupFailed(_failed(pid, why, undo)) from None
-    return Saved(target, written, digest)
+    return Downloaded(Path(tmp), when, written, digest)
+
+
+def keep(downloaded: Downloaded, info: PhotoInfo, *, undo: bool = False) -> Saved:
+    """The downloaded original made the backup of the photo `info` describes: recorded with that
+    getInfo answer, then given its name. BackupFailed (and nothing left) when it cannot be."""
+    saved = Saved(downloaded.part.parent / _name(downloaded.when, info), downloaded.size, downloaded.sha256)
+    try:
+        write_record(saved, info)
+        os.replace(downloaded.part, saved.path)
+    except OSError as exc:  # a full disk, a folder gone
+        discard(downloaded)
+        _remove(str(_record_path(saved.path)))
+        raise BackupFailed(_failed(info.photo_id, f"cannot save it in {saved.path.parent}: {exc.strerror or exc}",
+                                   undo)) from None
+    return saved
+
+
+def discard(downloaded: Downloaded) -> None:
+    """An original downloaded for nothing (a guessed address that was not the photo's): deleted."""
+    _remove(str(downloaded.part))
+
+
+def _name(when: str, info: PhotoInfo) -> str:
+    return f"{when}_{info.text('originalsecret')}.{info.text('originalformat')}"
 
 
 class _Hashed:
@@ -111,12 +142,6 @@ def write_record(saved: Saved, info: PhotoInfo) -> None:
     """`UTCSTAMP.json` beside the backup: the photo's getInfo, and the size and sha256 saved."""
     record = {"photo": info.answer, "backup": {"name": saved.path.name, "size": saved.size, "sha256": saved.sha256}}
     atomic_write(_record_path(saved.path), json.dumps(record, ensure_ascii=False, indent=1))
-
-
-def discard(saved: Saved) -> None:
-    """A backup that turned out not to be of the version Flickr holds, and its record, gone."""
-    for path in (saved.path, _record_path(saved.path)):
-        _remove(str(path))
 
 
 def _record_path(backup: Path) -> Path:

@@ -35,6 +35,7 @@ _SETUP_LOCK = threading.Lock()
 # writing their entries most of a batch's journal time went to those sleeps. Other processes still
 # wait in SQLite's handler.
 _WRITERS: dict[Path, threading.RLock] = {}
+_WRITERS_LOCK = threading.Lock()
 SENT_STATUSES = ("replaced", "uploaded", "pending")  # Flickr holds (or will hold) the bytes sent
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -113,9 +114,17 @@ class Journal:
             else:
                 yield db
 
-    def _writer(self) -> threading.RLock:
-        with _SETUP_LOCK:
-            return _WRITERS.setdefault(self.path, threading.RLock())
+    @contextmanager
+    def _writer(self) -> Iterator[None]:
+        """This process's turn to write, waited for as long as SQLite would wait for its lock."""
+        with _WRITERS_LOCK:
+            turn = _WRITERS.setdefault(self.path, threading.RLock())
+        if not turn.acquire(timeout=BUSY_MS / 1000):
+            raise sqlite3.OperationalError("database is locked")
+        try:
+            yield
+        finally:
+            turn.release()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
