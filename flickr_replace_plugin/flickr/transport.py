@@ -28,7 +28,7 @@ from ..result import ResultError
 from .responses import FlickrFailure
 
 CONNECT_TIMEOUT = 15.0
-BLOCK = 1 << 20
+BLOCK = 256 << 10  # an answer is read in blocks this size: a backup downloading beside an upload adds little memory
 MAX_ANSWER = 16 << 20  # REST and XML answers: Flickr's biggest (a 500-photo page) is well under this
 SLOW_LINK = 100_000  # bytes a second a transfer's deadline allows for (uploads and downloads)
 NO_PROXY = {"http": None, "https": None, "all": None}  # requests drops None entries: no proxy at all
