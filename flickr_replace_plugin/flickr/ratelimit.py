@@ -7,7 +7,7 @@ import time
 from typing import Any, BinaryIO, Callable
 
 log = logging.getLogger("flickr_replace.ratelimit")
-MAX_BLOCK = 1 << 20
+MAX_BLOCK = 512 << 10
 MIN_BLOCK = 16 << 10
 
 
@@ -53,7 +53,8 @@ class ThrottledFile:
 
     @property
     def block_size(self) -> int:
-        """How much to read at a time: 1 MiB at full speed, about 1/8 s of data when throttled."""
+        """How much to read at a time: 512 KiB at full speed (a few blocks are in flight between the
+        file, the hash and the socket: memory stays flat), about 1/8 s of data when throttled."""
         return min(MAX_BLOCK, max(MIN_BLOCK, self.rate // 8)) if self.rate else MAX_BLOCK
 
     def read(self, n: int = -1) -> bytes:

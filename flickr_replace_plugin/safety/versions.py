@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
 READ_BLOCK = 1 << 20
-QUEUED_BLOCKS = 2  # blocks (1 MiB at full speed) waiting to be hashed: memory stays flat
+QUEUED_BLOCKS = 2  # blocks (512 KiB at full speed) waiting to be hashed: memory stays flat
 
 
 def file_sha256(file: BinaryIO) -> str:
