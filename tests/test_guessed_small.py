@@ -124,3 +124,23 @@ def test_a_refused_replace_leaves_no_guessed_backup(sandbox, cli_env, tmp_path):
     ran, result = replace(export(tmp_path / "cup-again.jpg", "coffee", brighter=1.3), pid, cli_env, backup=True)
     assert result["status"] == "failed", ran.stdout + ran.stderr
     assert backups_of(pid, tmp_path / "home") == kept
+
+
+def test_a_download_a_killed_run_left_is_swept_once_a_day_old(sandbox, cli_env, tmp_path):
+    """A run killed mid-download leaves a hidden `.part` file in the photo's backup folder: the next
+    backup of that photo removes it once it is a day old, and leaves a fresh one (another run's) be."""
+    import os
+    import time
+
+    pid = sandbox.seed(1, jpeg_bytes(photo("coffee")))[0]
+    ran, result = replace(export(tmp_path / "cup.jpg", "coffee"), pid, cli_env, backup=True)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    folder = Path(result["backup"]).parent
+    old, fresh = folder / ".20261101T000000000000Z_abc.jpg.x1.part", folder / ".20261207T000000000000Z_abc.jpg.x2.part"
+    for part in (old, fresh):
+        part.write_bytes(b"half an original")
+    day_ago = time.time() - 25 * 3600
+    os.utime(old, (day_ago, day_ago))
+    ran, result = replace(export(tmp_path / "cup-2.jpg", "coffee", brighter=1.3), pid, cli_env, backup=True)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert not old.exists() and fresh.exists()

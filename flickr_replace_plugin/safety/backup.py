@@ -13,6 +13,7 @@ import io
 import json
 import os
 import tempfile
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, NamedTuple
@@ -22,6 +23,7 @@ from ..result import ResultError
 from .targets import PhotoInfo
 
 Download = Callable[[str, BinaryIO], int]  # (url, file) -> bytes written; raises on failure
+STALE_PART_S = 24 * 3600  # a download's temporary file this old was left by a run that was killed
 
 
 class BackupFailed(Exception):
@@ -65,6 +67,7 @@ def download_original(info: PhotoInfo, backup_dir: str | os.PathLike, base_url: 
     when = stamp()
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        _sweep(folder)
         fd, tmp = tempfile.mkstemp(prefix=f".{_name(when, info)}.", suffix=".part", dir=folder)
     except OSError as exc:
         raise BackupFailed(_failed(pid, f"cannot write in {folder}: {exc.strerror or exc}", undo)) from None
@@ -108,6 +111,18 @@ def keep(downloaded: Downloaded, info: PhotoInfo, *, undo: bool = False) -> Save
 def discard(downloaded: Downloaded) -> None:
     """An original downloaded for nothing (a guessed address that was not the photo's): deleted."""
     _remove(str(downloaded.part))
+
+
+def _sweep(folder: Path) -> None:
+    """Downloads a killed run left (`.UTCSTAMP_....part`), once they are a day old: never a backup,
+    and no run still writes one that old."""
+    stale = time.time() - STALE_PART_S
+    for part in folder.glob(".*.part"):
+        try:
+            if part.stat().st_mtime < stale:
+                part.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove: the backup goes on
 
 
 def _name(when: str, info: PhotoInfo) -> str:
