@@ -61,6 +61,7 @@ class Services:
         self._local = threading.local()
         self._clients: list["FlickrClient"] = []
         self._lock = threading.Lock()
+        self._asking = threading.Lock()  # held while a shared question is looked up or asked
         self._answers: dict[str, "Future[tuple[Any, ResultError | None]]"] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._account: AccountMemory | None = None
@@ -95,9 +96,9 @@ class Services:
             except FlickrFailure as exc:
                 return None, exc.error
 
-        with self._lock:
+        with self._asking:  # one question each, however many jobs ask at once as a batch starts
             started = self._answers.get(name)
-        return started if started is not None else self._start(name, answer)
+            return started if started is not None else self._start(name, answer)
 
     def _start(self, name: str, answer: Callable[[], T]) -> "Future[T]":
         future = self.ahead(answer)
