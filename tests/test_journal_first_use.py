@@ -22,7 +22,7 @@ def test_a_new_journal_opened_at_once_by_the_run_its_ticket_store_and_the_accoun
                     failures.append(exc)
             return threading.Thread(target=run)
 
-        steps = [lambda: AccountMemory(state, "https://api.example/", "token").remember(nsid="1@N01"),
+        steps = [lambda: AccountMemory(Journal(state), "https://api.example/", "token").remember(nsid="1@N01"),
                  lambda: Journal(state).begin(path=str(tmp_path / "a.jpg"), photo_id=None, command="upload"),
                  lambda: Journal(state).entries([], 5),
                  lambda: Journal(state).begin(path=str(tmp_path / "b.jpg"), photo_id="5", command="replace")]
@@ -33,4 +33,4 @@ def test_a_new_journal_opened_at_once_by_the_run_its_ticket_store_and_the_accoun
             thread.join()
         assert failures == [], f"round {round_}: {failures[0]}"
         assert len(Journal(state).entries()) == 2
-        assert AccountMemory(state, "https://api.example/", "token").nsid() == "1@N01"
+        assert AccountMemory(Journal(state), "https://api.example/", "token").nsid() == "1@N01"

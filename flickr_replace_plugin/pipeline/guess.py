@@ -84,26 +84,29 @@ class GuessedBackup:
         self.downloading.add_done_callback(drop)
 
 
-def guess_backup(photo_id: str, services: "Services", last: dict[str, Any] | None,
-                 fetch: Callable[[PhotoInfo], Downloaded]) -> GuessedBackup | None:
-    """The original's download begun at the address `last` (send) left it (`fetch` downloads it
-    into the backup folder); None when there is no such send."""
-    previous = (last or {}).get("previous") or {}
-    if not last or not last.get("originalsecret") or not previous.get("originalformat"):
+def guessed_photo(photo_id: str, last: dict[str, Any] | None) -> PhotoInfo | None:
+    """The photo as the journal's `last` send to it left it: the server it was on then, the
+    secrets Flickr gave that send, the original's format as it was (None when no server is known)."""
+    if not last or not last.get("server"):
         return None
-    guess = PhotoInfo(photo_id, {"server": last["server"], "originalsecret": last["originalsecret"],
-                                                   "originalformat": previous["originalformat"]})
+    previous = last.get("previous") or {}
+    return PhotoInfo(photo_id, {"server": last["server"], "secret": last.get("secret"),
+                                "originalsecret": last.get("originalsecret"),
+                                "originalformat": previous.get("originalformat")})
+
+
+def guess_backup(guess: PhotoInfo, services: "Services",
+                 fetch: Callable[[PhotoInfo], Downloaded]) -> GuessedBackup | None:
+    """The original's download begun at its guessed address (`fetch` downloads it into the backup
+    folder); None when the guess has no such address."""
     url = guess.static_url(services.config.base_url, "o")
     return GuessedBackup(url, services.ahead(lambda: fetch(guess))) if url else None
 
 
-def guess_small(photo_id: str, services: "Services", last: dict[str, Any] | None) -> Guessed | None:
-    """The small image's download begun at the address `last` (send) left it; None when there is no
-    such send (nothing is asked then)."""
-    if not last or not last.get("secret"):
-        return None
-    url = PhotoInfo(photo_id, {"server": last["server"], "secret": last["secret"]}).static_url(
-        services.config.base_url, SIZES[0])
+def guess_small(guess: PhotoInfo, services: "Services") -> Guessed | None:
+    """The small image's download begun at its guessed address; None when the guess has no such
+    address (nothing is asked then)."""
+    url = guess.static_url(services.config.base_url, SIZES[0])
     if url is None:
         return None
 

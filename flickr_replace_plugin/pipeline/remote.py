@@ -18,7 +18,7 @@ from ..safety.same import Ours, our_picture, same_picture
 from ..safety.targets import PhotoInfo, check_target
 from ..safety.versions import file_sha256
 from .ahead import info_for
-from .guess import guess_backup, guess_small
+from .guess import guess_backup, guess_small, guessed_photo
 from .context import FileRun, Outcome
 
 UNDO = "undo"  # the journal's command of an undo (RunOptions.command)
@@ -58,15 +58,16 @@ def _guess(file: FileRun, services: "Services") -> None:
     them, beside getInfo (guess.py): each is used only when getInfo names that very address."""
     if undoing(services):
         return
-    pid = file.result.photo_id or ""
     last = _last_sent(file, services)
-    last = last if last and last.get("server") else None
+    guess = guessed_photo(file.result.photo_id or "", last)
+    if guess is None:
+        return
     if services.verify:
-        file.guessed = guess_small(pid, services, last)
+        file.guessed = guess_small(guess, services)
         if file.guessed is not None:  # waited for when the file's stages end, as every answer asked early
             file.ahead[SMALL] = file.guessed.fetched
     if _backs_up_ahead(file, services, last):
-        file.guessed_backup = guess_backup(pid, services, last, lambda guess: _download_original(guess, services))
+        file.guessed_backup = guess_backup(guess, services, lambda photo: _download_original(photo, services))
 
 
 def _digest(file: FileRun) -> "Ours":

@@ -108,7 +108,7 @@ class Services:
     def account(self) -> AccountMemory:
         if self._account is None:
             config = self.config
-            self._account = AccountMemory(config.state_path, config.endpoints.rest, config.oauth_token or "",
+            self._account = AccountMemory(self.journal, config.endpoints.rest, config.oauth_token or "",
                                           write=not self.options.dry_run)
         return self._account
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import sqlite3
 import time
-from pathlib import Path
 
-from .journal import FILENAME, Journal
+from .journal import Journal
 
 log = logging.getLogger("flickr_replace.safety")
 LIMIT_TTL_S = 15 * 60
@@ -30,10 +28,10 @@ def account_key(api_url: str, token: str) -> str:
 class AccountMemory:
     """One token's remembered answers in `journal.sqlite`."""
 
-    def __init__(self, state_dir: str | os.PathLike, api_url: str, token: str, *, write: bool = True) -> None:
-        """:param write: False for a run that must leave the state folder as it found it (a dry run)."""
-        self.path = Path(state_dir) / FILENAME
-        self.journal = Journal(state_dir)  # its connections: the file set up once, WAL, busy wait
+    def __init__(self, journal: Journal, api_url: str, token: str, *, write: bool = True) -> None:
+        """:param journal: the run's journal, whose file (set up once, WAL, busy wait) holds the rows.
+        :param write: False for a run that must leave the state folder as it found it (a dry run)."""
+        self.journal, self.path = journal, journal.path
         self.key = account_key(api_url, token)
         self.write = write
 

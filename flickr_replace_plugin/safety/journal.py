@@ -16,7 +16,7 @@ import time
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import JournalUnavailable
 
@@ -257,7 +257,7 @@ def _set_up(db: sqlite3.Connection) -> None:
     _migrate(db)
 
 
-def _patiently(step: Any) -> None:
+def _patiently(step: Callable[[], None]) -> None:
     """Runs `step` until no other process holds the file, up to BUSY_MS: the switch to WAL answers
     "database is locked" at once, without SQLite's busy wait, while another connection has it open."""
     deadline = time.monotonic() + BUSY_MS / 1000
