@@ -38,6 +38,12 @@ def uploads(sandbox: Sandbox) -> list[dict]:
     return [r for r in sandbox.requests if r["path"].startswith(("/services/replace", "/services/upload"))]
 
 
+def whole_uploads(sandbox: Sandbox) -> list[dict]:
+    """Uploads whose body arrived whole: a body begun beside the checks and cut short when one
+    refused the file is never acted on (as on Flickr)."""
+    return [r for r in uploads(sandbox) if not r["cut_short"]]
+
+
 def reason(result) -> str | None:
     return result.error.reason if result.error else None
 
@@ -98,11 +104,11 @@ def test_a_backup_that_cannot_be_saved_whole_stops_the_replace(sandbox, config, 
     assert reason(result) == "backup_failed" and "--no-backup" in result.error.message
     assert sandbox.photo_bytes(pid) == original
     # the upload went out beside the download, its body held short of its end and cut there: refused
-    assert [u["photo_size"] for u in uploads(sandbox)] == [None]
+    assert [(u["photo_size"], u["cut_short"]) for u in uploads(sandbox)] == [(None, True)]
     assert uploads(sandbox)[0]["content_length"] > path.stat().st_size
     assert not any(p.is_file() for p in (tmp_path / "backups").rglob("*"))
-    with sqlite3.connect(tmp_path / "state" / "journal.sqlite") as db:
-        assert db.execute("SELECT status, backup FROM entries").fetchall() == [("failed", None)]
+    with sqlite3.connect(tmp_path / "state" / "journal.sqlite") as db:  # no body went whole: nothing journalled
+        assert db.execute("SELECT status, backup FROM entries").fetchall() == []
 
 
 def test_no_backup_replaces_without_downloading(sandbox, config, photo, tmp_path):
@@ -261,7 +267,8 @@ def test_a_different_picture_is_refused_with_its_distance_unless_forced(sandbox,
     wrong = _photo_file(tmp_path / "export.jpg", "astronaut")
     result = replace(str(wrong), photo_id=pid, config=config)
     assert reason(result) == "not_similar" and "distance" in result.error.message and "--force" in result.error.message
-    assert uploads(sandbox) == [] and sandbox.photo_bytes(pid) == original
+    assert whole_uploads(sandbox) == [] and sandbox.photo_bytes(pid) == original
+    assert result.attempts == 0 and result.sha256 is None
     forced = replace(str(wrong), photo_id=pid, config=config, force=True)
     assert forced.status.value == "replaced" and any("--force" in w for w in forced.warnings)
 

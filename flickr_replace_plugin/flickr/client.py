@@ -1,4 +1,4 @@
-"""Talking to Flickr: OAuth 1.0a signing, the streamed multipart upload, REST calls.
+"""Talking to Flickr: OAuth 1.0a signed requests (oauth1.py), the streamed multipart upload, REST calls.
 
 One FlickrClient per worker thread: each owns a requests Session so connections are reused.
 Transport errors become FlickrFailure values in one place (`_send`).
@@ -18,6 +18,7 @@ import requests
 
 from ..version import __version__
 from ..config import Config
+from .oauth1 import authorization
 from .ratelimit import CallLimiter, ThrottledFile
 from .responses import FlickrFailure, UploadAnswer, parse_rest_json, parse_upload
 from .transport import SLOW_LINK, Answer, exchange, new_session
@@ -63,13 +64,6 @@ class FlickrClient:
         self.session.close()
 
     # -- signing -------------------------------------------------------------------------------
-    def _oauth_client(self):
-        from oauthlib.oauth1 import Client
-
-        c = self.config
-        return Client(c.api_key, client_secret=c.api_secret, resource_owner_key=c.oauth_token,
-                      resource_owner_secret=c.oauth_token_secret)
-
     def sign_fields(self, url: str, fields: Mapping[str, str]) -> str:
         """The Authorization header for a POST whose signed fields are `fields` (photo left out).
 
@@ -77,12 +71,11 @@ class FlickrClient:
         header: a stock OAuth library signing the multipart request would leave them out.
         A fresh nonce and timestamp every call, so a retry is a new request.
         """
-        _, headers, _ = self._oauth_client().sign(
-            url, http_method="POST", body=urlencode(sorted(fields.items())),
-            headers={"Content-Type": FORM},
-        )
-        log.debug("signed %s: Authorization: %s", url, headers["Authorization"])  # masked by the log filter
-        return headers["Authorization"]
+        c = self.config
+        header = authorization("POST", url, fields, consumer_key=c.api_key or "", consumer_secret=c.api_secret or "",
+                               token=c.oauth_token or "", token_secret=c.oauth_token_secret or "")
+        log.debug("signed %s: Authorization: %s", url, header)  # masked by the log filter
+        return header
 
     # -- requests --------------------------------------------------------------------------------
     def _send(self, method: str, url: str, *, what: str, seconds: float | None = None, **kwargs: Any) -> Answer:

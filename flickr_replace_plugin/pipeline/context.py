@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..photoid.candidates import Resolution
     from ..safety.targets import PhotoInfo
     from .services import Services
+    from .early import EarlySend
     from .guess import Guessed, GuessedBackup
 
 # A stage's answer: None goes on to the next stage; a ResultError fails the file with it; the
@@ -35,6 +36,7 @@ class FileRun:
     guessed: "Guessed | None" = None  # the small image asked before getInfo answered (pipeline/guess.py)
     guessed_backup: "GuessedBackup | None" = None  # the original, likewise, for the backup
     known: dict[str, Any] = field(default_factory=dict)  # what a stage read once for the stages after it
+    early: "EarlySend | None" = None  # the body begun beside the remote checks (pipeline/early.py)
 
     @classmethod
     def open(cls, path: str) -> "FileRun":
@@ -56,6 +58,8 @@ class FileRun:
         return self.checked
 
     def close(self) -> None:
+        if self.early is not None:  # not let through by `send`: cut short before anything else ends
+            self.early.abort()
         if self.guessed_backup is not None:  # never taken: no backup of a guess is left behind
             self.guessed_backup.abandon()
         for started in self.ahead.values():  # a worker may still read the file: it ends first

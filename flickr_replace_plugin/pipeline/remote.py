@@ -58,7 +58,7 @@ def _guess(file: FileRun, services: "Services") -> None:
     them, beside getInfo (guess.py): each is used only when getInfo names that very address."""
     if undoing(services):
         return
-    last = _last_sent(file, services)
+    last = last_sent(file, services)
     guess = guessed_photo(file.result.photo_id or "", last)
     if guess is None:
         return
@@ -110,7 +110,7 @@ def unchanged(file: FileRun, services: "Services") -> Outcome:
     result = file.result
     if file.new or services.options.force or undoing(services) or file.info is None:
         return None
-    last = _last_sent(file, services)
+    last = last_sent(file, services)
     if not last or not last.get("sha256") or last.get("bytes") != result.bytes:
         return None  # a different size is different bytes: no need to read the file first
     if not last.get("secret") or not last.get("originalsecret") or \
@@ -148,11 +148,11 @@ def _backup_ahead(file: FileRun, services: "Services") -> None:
         if guessed is not None and info is not None else None
     if taken is not None:
         file.ahead[BACKUP] = taken
-    elif info is not None and _backs_up_ahead(file, services, _last_sent(file, services)):
+    elif info is not None and _backs_up_ahead(file, services, last_sent(file, services)):
         file.ahead[BACKUP] = services.ahead(lambda: _save_backup(info, services))
 
 
-def _last_sent(file: FileRun, services: "Services") -> dict[str, Any] | None:
+def last_sent(file: FileRun, services: "Services") -> dict[str, Any] | None:
     """The journal's last send to the photo, read once for the stages that ask."""
     if LAST not in file.known:
         file.known[LAST] = services.journal.last_sent(file.result.photo_id or "")
@@ -160,9 +160,14 @@ def _last_sent(file: FileRun, services: "Services") -> dict[str, Any] | None:
 
 
 def _backs_up_ahead(file: FileRun, services: "Services", last: dict[str, Any] | None) -> bool:
-    """The backup stage will want a backup: a file sent last with these very bytes (skipped as
-    unchanged, unless forced) is left be."""
-    if file.new or services.options.dry_run or services.options.metadata_only or not backing_up(services):
+    """The backup stage will want a backup."""
+    return backing_up(services) and will_send(file, services, last)
+
+
+def will_send(file: FileRun, services: "Services", last: dict[str, Any] | None) -> bool:
+    """The file goes out unless a check refuses it: not a new photo, a dry run or metadata only,
+    and not a file sent last with these very bytes (skipped as unchanged, unless forced)."""
+    if file.new or services.options.dry_run or services.options.metadata_only:
         return False
     return services.options.force or undoing(services) or not (last and last.get("bytes") == file.result.bytes)
 

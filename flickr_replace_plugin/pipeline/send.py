@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 
 from ..flickr.responses import FlickrFailure, UploadAnswer
 from ..result import Origin, ResultError, Status
@@ -15,10 +15,11 @@ from ..safety.versions import Attempt, Versions
 from ..tickets import unsaved
 from .context import FileRun, Outcome
 from .earlier import SEARCH_DELAYS_ASYNC, ambiguous, search
+from .early import EarlySend, Positional, can_read_beside
 from .landed import replaced, uploaded
 from .local import fits
 from .origin import source_image
-from .remote import BACKUP
+from .remote import BACKUP, last_sent, undoing, will_send
 
 if TYPE_CHECKING:
     from .services import Services
@@ -34,7 +35,7 @@ def send(file: FileRun, services: "Services") -> Outcome:
     if services.options.dry_run:
         result.status = Status.DRY_RUN
         return result
-    answer = _send_whole(file, services)
+    answer = file.early.go() if file.early is not None else _send_whole(file, services, file.file.file)
     if answer.ticket_id:
         log.info("%s: sent; Flickr is processing it as ticket %s", file.path, answer.ticket_id)
         result.status, result.ticket_id = Status.PENDING, answer.ticket_id
@@ -54,17 +55,37 @@ def send(file: FileRun, services: "Services") -> Outcome:
     return result
 
 
-def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
-    """Every attempt sends one and the same whole version, else the `changed_while_sending` refusal."""
+def send_early(file: FileRun, services: "Services") -> Outcome:
+    """A replace whose target passed its check has its body start out now, beside the picture
+    check and the backup; its last bytes wait for their verdict (early.py). `send` lets it end."""
+    if file.new or undoing(services) or file.info is None or not will_send(file, services, last_sent(file, services)):
+        return None
+    too_big = fits(file, services)  # a body that would be refused is not begun
+    if too_big is not None or not can_read_beside():
+        return too_big
+    services.journal.writable()  # its entry comes once the checks pass: a body never begun without one
+    source = Positional(file.file.file)  # type: ignore[arg-type]  # read beside the checks' reads
+    file.early = EarlySend(services, file.result, lambda hold: _send_whole(file, services, source, hold))
+    return None
+
+
+def _send_whole(file: FileRun, services: "Services", source: BinaryIO,
+                hold: Callable[[], None] | None = None) -> UploadAnswer:
+    """Every attempt sends one and the same whole version, else the `changed_while_sending` refusal.
+    `hold`: the body was begun beside the checks, and its end waits for their verdict; its journal
+    entry is written then, with all they learnt (nothing was replaced before it)."""
     result = file.result
-    upload = _uploader(file, services)
-    result.journal_entry = services.journal.begin(
-        path=result.path, photo_id=result.photo_id, backup=result.backup,
-        command="upload" if file.new else services.options.command,
-        previous=result.previous, sha256=file.expected_sha256, size=result.bytes,
-        original=source_image(result.path, services.options.metadata), backup_record=file.backup_record,
-        server=file.info.text("server") if file.info is not None else None)
-    versions = Versions(file.expected_sha256, gate=lambda sent: _before_end(file, services, sent))
+    shown = _Shown(file.path, result.bytes, services.progress, held=hold is not None)
+    upload = _uploader(file, services, source, shown)
+    if hold is None:
+        result.journal_entry = _begin(file, services)
+
+    def verdict() -> None:
+        if hold is not None:
+            hold()  # raises Withheld when a check refused the file: the body is cut short
+            shown.release()
+
+    versions = Versions(file.expected_sha256, gate=lambda sent: _before_end(file, services, sent, verdict))
     lost = LostAnswer(file, services) if file.new else None
 
     def attempt() -> UploadAnswer:
@@ -91,11 +112,22 @@ def _send_whole(file: FileRun, services: "Services") -> UploadAnswer:
     return services.retry(attempt)
 
 
-def _before_end(file: FileRun, services: "Services", sent: Attempt) -> None:
+def _begin(file: FileRun, services: "Services", sha256: str | None = None) -> int:
+    result = file.result
+    return services.journal.begin(
+        path=result.path, photo_id=result.photo_id, backup=result.backup,
+        command="upload" if file.new else services.options.command,
+        previous=result.previous, sha256=sha256 or file.expected_sha256, size=result.bytes,
+        original=source_image(result.path, services.options.metadata), backup_record=file.backup_record,
+        server=file.info.text("server") if file.info is not None else None)
+
+
+def _before_end(file: FileRun, services: "Services", sent: Attempt, verdict: Callable[[], None]) -> None:
     """Before the body's last bytes go out (Flickr takes no body cut short, so nothing is replaced
     until then): the backup begun beside the checks is saved whole, and the journal knows it and the
     hash of the bytes sent, hashed as they went (one read of the file, not two; a kill past this
     point leaves both known). A backup that failed cuts the body short: `backup_failed`."""
+    verdict()
     result = file.result
     started = file.ahead.get(BACKUP)
     learnt: dict[str, Any] = {}
@@ -110,8 +142,10 @@ def _before_end(file: FileRun, services: "Services", sent: Attempt) -> None:
         learnt.update(sha256=sent.sha256)
     if file.new:  # Flickr may make the photo from here on: a rerun after a kill looks for it first
         learnt.update(whole=True)
-    if learnt:  # one write for all of it
-        services.journal.sending(result.journal_entry or 0, **learnt)
+    if result.journal_entry is None:  # a body begun beside the checks: its entry, now they passed
+        result.journal_entry = _begin(file, services, sent.sha256)
+    elif learnt:  # one write for all of it
+        services.journal.sending(result.journal_entry, **learnt)
 
 
 class LostAnswer:
@@ -147,17 +181,18 @@ class LostAnswer:
         return UploadAnswer(photo_id=found[0].photo_id)
 
 
-def _uploader(file: FileRun, services: "Services") -> Callable[[Attempt], UploadAnswer]:
-    """One upload attempt of the open, checked file, counted, shown and told to the activity."""
+def _uploader(file: FileRun, services: "Services", source: BinaryIO,
+              shown: "_Shown") -> Callable[[Attempt], UploadAnswer]:
+    """One upload attempt of the checked file (`source`: open on it), counted, shown and told to the
+    activity."""
     result, checked, options, activity = file.result, file.file, services.options, services.activity
     fields = _new_photo_fields(file, services) if file.new else {"photo_id": result.photo_id or ""}
     fields["async"] = "1" if options.async_ else "0"
-    progress = _progress_for(file.path, result.bytes, services)
+    progress = shown if services.progress is not None else None
 
     def upload(watch: Attempt) -> UploadAnswer:
         result.attempts += 1
-        if progress:
-            progress(0, reset=True)
+        shown(0, reset=True)
         log.info("%s: sending %d bytes %s (%s, attempt %d)", file.path, result.bytes,
                  "as a new photo" if file.new else f"to replace photo {result.photo_id}",
                  "async" if options.async_ else "sync", result.attempts)
@@ -165,7 +200,7 @@ def _uploader(file: FileRun, services: "Services") -> Callable[[Attempt], Upload
             activity.uploading(+1)
         try:
             return services.client().upload_file(file.path, fields, content_type=checked.content_type,
-                                                 progress=progress, file=checked.file, replace=not file.new,
+                                                 progress=progress, file=source, replace=not file.new,
                                                  watch=watch)
         finally:
             if activity is not None:
@@ -180,15 +215,20 @@ def _new_photo_fields(file: FileRun, services: "Services") -> dict[str, str]:
     return upload_fields(file.path, services.config.privacy, source_image(file.path, services.options.metadata))
 
 
-def _progress_for(path: str, size: int, services: "Services") -> Callable[..., None] | None:
-    report = services.progress
-    if report is None:
-        return None
-    sent = 0
+class _Shown:
+    """One file's bytes sent, told to the run's progress. While a body begun beside the checks
+    waits for their verdict, its end is not told (a host would show it as processing)."""
 
-    def step(n: int, reset: bool = False) -> None:
-        nonlocal sent
-        sent = 0 if reset else sent + n
-        report(path, sent, size)
+    def __init__(self, path: str, size: int, report: "Callable[[str, int, int], None] | None", held: bool) -> None:
+        self.path, self.size, self.report, self.held = path, size, report, held
+        self.sent = 0
 
-    return step
+    def __call__(self, n: int, reset: bool = False) -> None:
+        self.sent = 0 if reset else self.sent + n
+        if self.report is not None and not (self.held and self.sent >= self.size):
+            self.report(self.path, self.sent, self.size)
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self(0)

@@ -60,6 +60,7 @@ class Services:
         self.same_bytes = SameBytes()  # a run's new uploads by their bytes: two identical files, one photo
         self._local = threading.local()
         self._clients: list["FlickrClient"] = []
+        self._idle: list["FlickrClient"] = []  # clients lent to background threads, free again
         self._lock = threading.Lock()
         self._asking = threading.Lock()  # held while a shared question is looked up or asked
         self._answers: dict[str, "Future[tuple[Any, ResultError | None]]"] = {}
@@ -88,6 +89,30 @@ class Services:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ahead")
             return self._pool.submit(ask)
+
+    def in_background(self, call: Callable[[], T]) -> "Future[T]":
+        """`call` on a daemon thread of its own, with a client lent for the while: a body held back
+        for the checks never keeps the process from exiting, and a batch reuses its connections."""
+        future: "Future[T]" = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            with self._lock:
+                client = self._idle.pop() if self._idle else None
+            self._local.client = client  # None: made on first use, as on any thread
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # handed to whoever waits for the future
+                future.set_exception(exc)
+            finally:
+                client = getattr(self._local, "client", None)
+                if client is not None:
+                    with self._lock:
+                        self._idle.append(client)
+
+        threading.Thread(target=run, name="send", daemon=True).start()
+        return future
 
     def _asked_once(self, name: str, ask: Callable[[], T]) -> "Future[tuple[T | None, ResultError | None]]":
         def answer() -> tuple[T | None, ResultError | None]:

@@ -18,7 +18,7 @@ from .local import before_hooks, caller_check, duplicate_guard, local_checks
 from .metadata import metadata_only, plan_metadata
 from .remote import backup, picture_check, target_check, unchanged
 from .resolve import resolve
-from .send import send
+from .send import send, send_early
 from .ticket import wait_for_ticket
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ UPLOAD: tuple[Stage, ...] = (
     caller_check,     # the caller's id against the file's own (a warning)
     duplicate_guard,  # a new photo already on Flickr; two paths naming one photo
     target_check,     # the photo exists, is the user's, is a photo
+    send_early,       # its body starts out beside the checks below; its last bytes wait for them
     picture_check,    # it looks like this file
     metadata_only,    # --metadata-only: no picture sent, only the file's metadata onto the photo
     unchanged,        # it does not hold these very bytes already

@@ -79,6 +79,7 @@ class Journal:
     def __init__(self, state_dir: str | os.PathLike) -> None:
         self.path = Path(state_dir) / FILENAME
         self._ready = False
+        self._writable = False
 
     @contextmanager
     def _connect(self, write: bool) -> Iterator[sqlite3.Connection]:
@@ -125,6 +126,14 @@ class Journal:
             yield
         finally:
             turn.release()
+
+    def writable(self) -> None:
+        """Raises JournalUnavailable unless an entry can be written (checked once): a body begun
+        beside the checks, whose entry is written only once they pass, is not begun without one."""
+        if not self._writable:
+            with self._connect(write=True):
+                pass
+            self._writable = True
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

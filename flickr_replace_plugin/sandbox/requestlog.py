@@ -18,7 +18,8 @@ def new_entry(method: str, path: str, route: str) -> dict[str, Any]:
     return {"time": time.time(), "method": method, "path": path, "route": route, "status": None,
             "content_length": None, "fields": {}, "signed_params": set(), "auth_in": None,
             "photo_filename": None, "photo_size": None, "photo_sha256": None, "rest_method": None,
-            "faults": [], "error_code": None, "oauth_problem": None}
+            "faults": [], "error_code": None, "oauth_problem": None,
+            "cut_short": False}  # the body ended before its Content-Length: never acted on
 
 
 def describe_request(entry: dict[str, Any], request: Request, route: str) -> None:

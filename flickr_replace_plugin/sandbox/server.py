@@ -19,7 +19,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from . import control, static
 from .faults import ANSWERS, STATIC_ANSWERS, Fault
-from .multipart import BodyError, BodyReader
+from .multipart import BodyError, BodyReader, ShortBody
 from .replies import XML, XML_TYPE, Format, Reply
 from .request import Request, content_length, read_request
 from .requestlog import describe_reply, describe_request, new_entry
@@ -118,6 +118,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             reply = self._exchange(sandbox, route, reader, entry)
         except BodyError as exc:
+            entry["cut_short"] = isinstance(exc, ShortBody)
             reply = Reply.text(exc.status, f"{exc}\n", close=True)
         describe_reply(entry, reply)
         sandbox.log.add(entry)
