@@ -24,6 +24,7 @@ from .targets import PhotoInfo
 
 Download = Callable[[str, BinaryIO], int]  # (url, file) -> bytes written; raises on failure
 STALE_PART_S = 24 * 3600  # a download's temporary file this old was left by a run that was killed
+WRITE_OUT = 8 << 20  # a backup being downloaded starts going to the disk every this many bytes
 
 
 class BackupFailed(Exception):
@@ -131,19 +132,32 @@ def _name(when: str, info: PhotoInfo) -> str:
 
 class _Hashed:
     """The backup file as the download writes it, hashed on the way (not read back afterwards: 190
-    MiB read again cost about 0.2 s); a retried download starts the file, and the hash, over."""
+    MiB read again cost about 0.2 s); a retried download starts the file, and the hash, over.
+
+    Where the system lets a program start writing a file's pages out (Linux, by posix_fadvise),
+    each few MiB go to the disk while the rest downloads: the fsync that makes the backup whole
+    then waits for the last few only, not for the whole file on a slow card or disk."""
 
     def __init__(self, fh: BinaryIO) -> None:
         self.fh, self.digest = fh, hashlib.sha256()
+        self.written = self.flushed = 0
 
     def write(self, block: bytes) -> int:
         self.digest.update(block)
-        return self.fh.write(block)
+        written = self.fh.write(block)
+        self.written += written
+        if self.written - self.flushed >= WRITE_OUT and hasattr(os, "posix_fadvise"):
+            self.fh.flush()
+            os.posix_fadvise(self.fh.fileno(), self.flushed, self.written - self.flushed,
+                             os.POSIX_FADV_DONTNEED)  # starts the pages' writeback; waits for none
+            self.flushed = self.written
+        return written
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         if (offset, whence) != (0, os.SEEK_SET):
             raise io.UnsupportedOperation("a backup is written from its start only")
         self.digest = hashlib.sha256()
+        self.written = self.flushed = 0
         return self.fh.seek(0)
 
     def truncate(self, size: int | None = None) -> int:
