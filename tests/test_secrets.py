@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import ssl
 import stat
 import subprocess
 from pathlib import Path
@@ -15,10 +16,10 @@ import yaml
 from clirun import Started, assert_clean, cli, command, sandbox_env, secrets_of, wait_until
 
 import flickr_replace_plugin
-from flickr_replace_plugin.config import Config, check_base_url
+from flickr_replace_plugin.config import check_base_url
 from flickr_replace_plugin.errors import ConfigError
+from flickr_replace_plugin.flickr.transport import tls
 from flickr_replace_plugin.sandbox import Sandbox
-from flickr_replace_plugin.flickr.client import FlickrClient
 
 PACKAGE = Path(flickr_replace_plugin.__file__).parent
 
@@ -117,15 +118,14 @@ def test_an_interrupted_run_keeps_the_secrets_too(tmp_path, cli_env, photo):
         assert ran.returncode == 143
 
 
-def test_tls_verification_is_never_disabled(sandbox):
+def test_tls_verification_is_never_disabled():
     sources = {path: path.read_text(encoding="utf-8") for path in PACKAGE.rglob("*.py")}
     for pattern in (r"verify\s*=\s*False", r"CERT_NONE", r"check_hostname\s*=\s*False", r"disable_warnings",
                     r"_create_unverified_context"):
         offenders = [str(p.relative_to(PACKAGE)) for p, text in sources.items() if re.search(pattern, text)]
         assert offenders == [], f"{pattern} in {offenders}"
-    client = FlickrClient(Config(base_url=sandbox.base_url, **sandbox.credentials))
-    assert client.session.verify is True
-    client.close()
+    context = tls()  # what every HTTPS connection to Flickr is made with
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname is True
 
 
 @pytest.mark.parametrize("base, allowed", [

@@ -14,8 +14,6 @@ import time
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol
 from urllib.parse import urlencode
 
-import requests
-
 from ..version import __version__
 from ..config import Config
 from .oauth1 import authorization
@@ -100,7 +98,7 @@ class FlickrClient:
             the bytes sent without reading the file twice).
         """
         url = self.endpoints.replace if replace else self.endpoints.upload
-        auth = Signed(self.sign_fields(url, fields))
+        auth = self.sign_fields(url, fields)
         with contextlib.ExitStack() as stack:
             raw = file if file is not None else stack.enter_context(open(path, "rb", buffering=0))
             raw.seek(0)
@@ -127,7 +125,7 @@ class FlickrClient:
         :param until: a time.monotonic() past which the call must not go (a ticket wait's end)."""
         url = self.endpoints.rest
         data = {"method": method, "format": "json", "nojsoncallback": "1", **params}
-        auth = Signed(self.sign_fields(url, data))
+        auth = self.sign_fields(url, data)
         seconds = self.config.http_timeout
         if until is not None:
             seconds = min(seconds, until - time.monotonic())
@@ -207,24 +205,11 @@ class FlickrClient:
         return answer.body
 
 
-class Signed(requests.auth.AuthBase):
-    """A request's ready-made OAuth header. Given as `auth`, it also keeps requests from putting
-    credentials from ~/.netrc over it."""
-
-    def __init__(self, authorization: str) -> None:
-        self.authorization = authorization
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = self.authorization
-        return request
-
-
 class MultipartBody:
     """A multipart/form-data body streamed from an open file: the text fields, then the file part.
 
-    Iterable with a length, so requests sends a Content-Length (never chunked) and urllib3 writes
-    each piece as it comes: the file in the throttle's blocks (1 MiB at full speed) rather than
-    urllib3's 16 KiB reads, with constant memory whatever the file's size.
+    Iterable with a length, so it goes out with a Content-Length (never chunked), each piece as it
+    comes: the file in the throttle's blocks, with constant memory whatever the file's size.
     """
 
     def __init__(self, fields: Mapping[str, str], filename: str, file: ThrottledFile, content_type: str,

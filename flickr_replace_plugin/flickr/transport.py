@@ -5,23 +5,28 @@ has a wall-clock deadline: a timer shuts the in-flight socket down when it passe
 loop checks it between blocks. Answers are read in blocks and refused once past a cap, so a huge
 answer costs constant memory. Requests to this machine never go through HTTP(S)_PROXY/ALL_PROXY:
 a proxy would see the Authorization header and could not reach the sandbox anyway.
+
+Built on the standard library's http.client: keep-alive connections per host, TLS verified against
+certifi's bundle (or REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE), the environment's proxies (an http://
+proxy; CONNECT for https) and NO_PROXY. It costs a replace about 15 ms of imports where requests and
+urllib3 cost 60-100 ms, paid by every process a host starts for a photo; TLS, certifi and the proxy
+lookup are loaded only for a host that is not this machine.
 """
 from __future__ import annotations
 
+import base64
 import contextlib
+import dataclasses
+import http.client
+import logging
 import os
+import select
 import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, BinaryIO
-from urllib.parse import urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
-from requests.sessions import merge_setting
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Mapping, Union
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from ..config import is_loopback
 from ..result import ResultError
@@ -31,7 +36,13 @@ CONNECT_TIMEOUT = 15.0
 BLOCK = 256 << 10  # an answer is read in blocks this size: a backup downloading beside an upload adds little memory
 MAX_ANSWER = 16 << 20  # REST and XML answers: Flickr's biggest (a 500-photo page) is well under this
 SLOW_LINK = 100_000  # bytes a second a transfer's deadline allows for (uploads and downloads)
-NO_PROXY = {"http": None, "https": None, "all": None}  # requests drops None entries: no proxy at all
+DEFAULT_PORTS = {"http": 80, "https": 443}
+Body = Union[bytes, str, Iterable[bytes], None]
+
+if TYPE_CHECKING:
+    import ssl
+
+log = logging.getLogger("flickr_replace.http")
 
 _current = threading.local()  # the Deadline of the exchange this thread is in
 
@@ -43,7 +54,7 @@ class Deadline:
         self.seconds = seconds
         self.at = time.monotonic() + seconds
         self.expired = False
-        self.conn: Any = None  # the urllib3 connection the exchange took from its pool
+        self.sock: socket.socket | None = None  # the connection's socket, once connected
         self._lock = threading.Lock()
         self._done = False
         self._timer: threading.Timer | None = None
@@ -88,142 +99,211 @@ class Deadline:
             if self._done:
                 return
             self.expired = True
-            # http.client lets go of the socket of an answer that ends with the connection
-            # (conn.sock is None then): the socket it connected stays reachable for the cut
-            sock = getattr(self.conn, "sock", None) or getattr(self.conn, "connected_sock", None)
+            sock = self.sock
         if isinstance(sock, socket.socket):
             # the plain socket's shutdown, also under TLS: the reading thread's recv returns at once
             with contextlib.suppress(OSError):
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-class _Watched:
-    """A pool that tells the thread's Deadline which connection its request uses."""
+class Session:
+    """One thread's open connections, kept alive between requests, by scheme, host, port and proxy;
+    the environment's proxy for each address read once."""
 
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)  # type: ignore[misc]
-        deadline = getattr(_current, "deadline", None)
-        if deadline is not None:
-            deadline.conn = conn
+    def __init__(self, user_agent: str) -> None:
+        self.user_agent = user_agent
+        self._open: dict[tuple[str, str, int, "Proxy | None"], http.client.HTTPConnection] = {}
+        self._proxies: dict[tuple[str, str], "Proxy | None"] = {}
+
+    def close(self) -> None:
+        for conn in self._open.values():
+            conn.close()
+        self._open.clear()
+
+    def send(self, method: str, url: str, body: Body, headers: Mapping[str, str], deadline: Deadline,
+             connect_s: float) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        """The request sent whole and its answer's head read; the connection is the caller's to
+        keep (`release`) or drop (`close`) once the answer is read."""
+        parts = urlsplit(url)
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
+        proxy = self._proxy_for(parts, port)
+        key = (parts.scheme, parts.hostname or "", port, proxy)
+        conn = self._open.pop(key, None)
+        if conn is not None and _dropped(conn):
+            conn.close()
+            conn = None
+        if conn is None:
+            conn = _connection(parts.scheme, parts.hostname or "", port, proxy, connect_s)
+        try:
+            if conn.sock is None:
+                conn.connect()
+            deadline.sock = conn.sock  # type: ignore[assignment]
+            conn.sock.settimeout(deadline.seconds)  # type: ignore[union-attr]  # each read's limit
+            target = url if proxy is not None and parts.scheme == "http" else _path(parts)
+            conn.putrequest(method, target, skip_accept_encoding=True)
+            for name, value in _headers(method, self.user_agent, body, headers,
+                                        proxy if parts.scheme == "http" else None):
+                conn.putheader(name, value)
+            conn.endheaders()
+            if body is not None:
+                for block in [body] if isinstance(body, (bytes, str)) else body:
+                    conn.send(block.encode("utf-8") if isinstance(block, str) else block)
+            log.debug("%s %s://%s%s", method, parts.scheme, parts.netloc, parts.path)
+            response = conn.getresponse()
+        except BaseException:
+            conn.close()
+            raise
+        log.debug('"%s %s" answered %s', method, parts.path, response.status)
+        self._open[key] = conn  # taken back out when the answer is not read whole
+        return conn, response
+
+    def release(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
+        """A connection whose answer was read whole: kept for the next request unless it ends."""
+        if response.will_close:
+            self._drop(conn)
+
+    def _drop(self, conn: http.client.HTTPConnection) -> None:
+        conn.close()
+        for key, kept in list(self._open.items()):
+            if kept is conn:
+                del self._open[key]
+
+    def _proxy_for(self, parts: SplitResult, port: int) -> "Proxy | None":
+        """None for loopback (127.0.0.0/8, ::1, localhost), else the environment's choice."""
+        host = parts.hostname or ""
+        if is_loopback(host):
+            return None
+        key = (parts.scheme, f"{host}:{port}")
+        if key not in self._proxies:
+            self._proxies[key] = environment_proxy(parts.scheme, host, port)
+        return self._proxies[key]
+
+
+class Unusable(OSError):
+    """An address this client cannot use (its message says which and what to do)."""
+
+
+@dataclass(frozen=True)
+class Proxy:
+    host: str
+    port: int
+    authorization: str | None  # the Proxy-Authorization header for credentials in the proxy's URL
+
+
+def environment_proxy(scheme: str, host: str, port: int) -> Proxy | None:
+    """HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (lower case first) for this address, unless NO_PROXY
+    names it, as requests and curl read them. Only an http:// proxy is spoken to."""
+    import urllib.request
+
+    proxies = urllib.request.getproxies_environment()
+    address = proxies.get(scheme) or proxies.get("all")
+    if not address or urllib.request.proxy_bypass_environment(f"{host}:{port}", proxies):
+        return None
+    if "://" not in address:
+        address = "http://" + address
+    parts = urlsplit(address)
+    if parts.scheme != "http" or not parts.hostname:
+        raise Unusable(f"the proxy {parts.scheme}://{parts.hostname or ''} is not an http:// proxy, the only kind "
+                      "this tool speaks to (set HTTPS_PROXY to an http:// address, or NO_PROXY)")
+    authorization = None
+    if parts.username is not None:
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode("utf-8")
+        authorization = "Basic " + base64.b64encode(pair).decode("ascii")
+    return Proxy(parts.hostname, parts.port or 80, authorization)
+
+
+def _connection(scheme: str, host: str, port: int, proxy: Proxy | None, timeout: float) -> http.client.HTTPConnection:
+    if scheme == "https":
+        conn: http.client.HTTPConnection
+        if proxy is None:
+            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=tls())
+        else:  # CONNECT through the proxy, TLS with Flickr end to end
+            conn = http.client.HTTPSConnection(proxy.host, proxy.port, timeout=timeout, context=tls())
+            tunnel = {"Proxy-Authorization": proxy.authorization} if proxy.authorization else None
+            conn.set_tunnel(host, port, headers=tunnel)
         return conn
+    if scheme != "http":
+        raise Unusable(f"not an http or https address: {scheme}://{host}")
+    return http.client.HTTPConnection(proxy.host if proxy else host, proxy.port if proxy else port, timeout=timeout)
 
 
-class _Remembered:
-    """A connection that keeps the socket it connected, for a Deadline to cut."""
-
-    def connect(self) -> None:
-        super().connect()  # type: ignore[misc]
-        self.connected_sock = self.sock  # type: ignore[attr-defined]
+_TLS: dict[str, "ssl.SSLContext"] = {}
 
 
-class _HTTPConnection(_Remembered, HTTPConnection):
-    pass
+def tls() -> "ssl.SSLContext":
+    """Certificates checked (never turned off) against REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE when set
+    (a file or a folder), else certifi's bundle, as requests does; made once per process."""
+    import ssl
+
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ""
+    if bundle not in _TLS:
+        if not bundle:
+            import certifi
+
+            context = ssl.create_default_context(cafile=certifi.where())
+        elif os.path.isdir(bundle):
+            context = ssl.create_default_context(capath=bundle)
+        else:
+            context = ssl.create_default_context(cafile=bundle)
+        _TLS[bundle] = context
+    return _TLS[bundle]
 
 
-class _HTTPSConnection(_Remembered, HTTPSConnection):
-    pass
+def _path(parts: SplitResult) -> str:
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-class _HTTPPool(_Watched, HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
+def _headers(method: str, user_agent: str, body: Body, headers: Mapping[str, str],
+             proxy: Proxy | None) -> list[tuple[str, str]]:
+    out = [("User-Agent", user_agent), ("Accept-Encoding", "identity"), ("Accept", "*/*")]
+    if body is not None or method in ("POST", "PUT", "PATCH"):  # a POST without one is refused (411)
+        size = 0 if body is None else len(body.encode("utf-8")) if isinstance(body, str) else len(body)  # type: ignore[arg-type]
+        out.append(("Content-Length", str(size)))
+    if proxy is not None and proxy.authorization:
+        out.append(("Proxy-Authorization", proxy.authorization))
+    return out + [(k, v) for k, v in headers.items() if v is not None]
 
 
-class _HTTPSPool(_Watched, HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
+def _dropped(conn: http.client.HTTPConnection) -> bool:
+    """A kept connection the server closed, or that holds bytes nobody asked for: not reused."""
+    sock = conn.sock
+    if sock is None:
+        return False
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
 
 
-POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
-
-
-class DeadlineAdapter(HTTPAdapter):
-    """requests' adapter with pools whose connections a Deadline can cut; no retries of its own
-    (the tool's retry loop counts every attempt)."""
-
-    def __init__(self) -> None:
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = POOLS
-
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **kwargs)
-        if hasattr(manager, "pool_classes_by_scheme"):
-            manager.pool_classes_by_scheme = POOLS
-        return manager
-
-
-class _Session(requests.Session):
-    """requests' session, reading the environment's proxies and CA bundle once per address: requests
-    reads the whole environment twice per request (about 4 ms with the variables a CI machine or a
-    desktop session has), which was a third of a batch's CPU time. The environment is taken as it
-    is when the session is made, as requests' own `trust_env` documents no later change either."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._environment: dict[tuple[str, str, Any], dict[str, str]] = {}
-        self._ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-
-    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict:
-        if not self.trust_env:
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        if proxies is not None:  # as requests does: the environment's proxies, unless one is given
-            parts = urlsplit(url)
-            no_proxy = proxies.get("no_proxy")
-            key = (parts.scheme, parts.netloc, no_proxy)
-            found = self._environment.get(key)
-            if found is None:
-                found = self._environment[key] = requests.utils.get_environ_proxies(url, no_proxy=no_proxy)
-            for name, address in found.items():
-                proxies.setdefault(name, address)
-        if verify is True or verify is None:
-            verify = self._ca_bundle or verify
-        return {"proxies": merge_setting(proxies, self.proxies), "stream": merge_setting(stream, self.stream),
-                "verify": merge_setting(verify, self.verify), "cert": merge_setting(cert, self.cert)}
-
-
-def new_session(user_agent: str) -> requests.Session:
-    session = _Session()
-    session.headers["User-Agent"] = user_agent
-    session.trust_env = True  # HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE for Flickr itself
-    session.verify = True  # never disabled
-    adapter = DeadlineAdapter()
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
-def proxies_for(url: str) -> dict[str, None] | None:
-    """No proxy for loopback (127.0.0.0/8, ::1, localhost); the environment's choice otherwise."""
-    host = urlsplit(url).hostname
-    return dict(NO_PROXY) if host and is_loopback(host) else None
+def new_session(user_agent: str) -> Session:
+    return Session(user_agent)
 
 
 @dataclass(frozen=True)
 class Answer:
     status: int
-    headers: Any  # requests' case-insensitive mapping
+    headers: Any  # http.client's case-insensitive message: .get("Content-Length")
     body: bytes
     size: int  # bytes read (those written to `into` for a download)
 
 
-def exchange(session: requests.Session, method: str, url: str, *, what: str, seconds: float,
+def exchange(session: Session, method: str, url: str, *, what: str, seconds: float,
              cap: int = MAX_ANSWER, into: BinaryIO | None = None, transfer: bool = False,
-             **kwargs: Any) -> Answer:
+             data: Body = None, auth: str | None = None, headers: Mapping[str, str] | None = None) -> Answer:
     """One request and its whole answer within `seconds` (wall clock), the answer at most `cap` bytes.
 
     :param into: the body is written there block by block instead of being returned.
     :param transfer: a download: once its size is known, the deadline grows by the time a slow
         link needs for it.
+    :param auth: the Authorization header (a signed request's).
     Raises FlickrFailure (origin network, retryable) for every transport problem.
     """
     seconds = max(0.05, seconds)
+    sent = {**(headers or {}), **({"Authorization": auth} if auth else {})}
     with Deadline(seconds) as deadline:
         try:
-            response = session.request(method, url, stream=True, allow_redirects=False,
-                                       timeout=(min(CONNECT_TIMEOUT, seconds), seconds),
-                                       proxies=proxies_for(url), **kwargs)
-            with response:
+            conn, response = session.send(method, url, data, sent, deadline, min(CONNECT_TIMEOUT, seconds))
+            try:
                 declared = response.headers.get("Content-Length", "")
                 declared_size = int(declared) if declared.isdigit() else None
                 if declared_size is not None and declared_size > cap:
@@ -231,24 +311,35 @@ def exchange(session: requests.Session, method: str, url: str, *, what: str, sec
                 if transfer:
                     deadline.extend((declared_size if declared_size is not None else cap) / SLOW_LINK)
                 body, size = _read(response, what, cap, deadline, into)
-        except (requests.RequestException, TimeoutError) as exc:
-            if deadline.expired:
-                raise FlickrFailure(ResultError.network(
-                    f"{what}: Flickr did not answer in time (no whole answer within "
-                    f"{round(deadline.seconds, 1):g} s; the network or Flickr is slow: try again later)")) from None
-            if isinstance(exc, requests.Timeout):
-                raise FlickrFailure(ResultError.network(f"{what}: Flickr did not answer in time")) from None
-            if isinstance(exc, requests.ConnectionError):
-                raise FlickrFailure(ResultError.network(f"{what}: connection failed ({reason(exc)})")) from None
-            raise FlickrFailure(ResultError.network(f"{what}: {type(exc).__name__}")) from None
-    return Answer(response.status_code, response.headers, body, size)
+            except BaseException:
+                session._drop(conn)
+                raise
+            session.release(conn, response)
+        except (OSError, http.client.HTTPException) as exc:
+            raise _network(what, exc, deadline) from None
+    return Answer(response.status, response.headers, body, size)
 
 
-def _read(response: requests.Response, what: str, cap: int, deadline: Deadline,
+def _network(what: str, exc: BaseException, deadline: Deadline) -> FlickrFailure:
+    if deadline.expired:
+        return FlickrFailure(ResultError.network(
+            f"{what}: Flickr did not answer in time (no whole answer within "
+            f"{round(deadline.seconds, 1):g} s; the network or Flickr is slow: try again later)"))
+    if isinstance(exc, TimeoutError):
+        return FlickrFailure(ResultError.network(f"{what}: Flickr did not answer in time"))
+    if isinstance(exc, Unusable):
+        return FlickrFailure(dataclasses.replace(ResultError.network(f"{what}: {exc}"), retryable=False))
+    if isinstance(exc, http.client.IncompleteRead):
+        return FlickrFailure(ResultError.network(f"{what}: the answer was cut short ({len(exc.partial)} bytes "
+                                                 "of it arrived)"))
+    return FlickrFailure(ResultError.network(f"{what}: connection failed ({reason(exc)})"))
+
+
+def _read(response: http.client.HTTPResponse, what: str, cap: int, deadline: Deadline,
           into: BinaryIO | None) -> tuple[bytes, int]:
     buffer = bytearray()
     size = 0
-    for block in response.iter_content(BLOCK):
+    while block := response.read(BLOCK):
         size += len(block)
         if size > cap:
             raise _too_large(what, cap)
@@ -269,12 +360,12 @@ def _mib(size: int) -> str:
     return f"{size / (1 << 20):.0f} MiB" if size >= 1 << 20 else f"{size} bytes"
 
 
-def reason(exc: Exception) -> str:
+def reason(exc: BaseException) -> str:
     """A short cause without URLs or headers (they could carry tokens)."""
-    text = str(exc)
+    text = f"{type(exc).__name__}: {exc}"
     for marker in ("Connection refused", "Connection reset", "Connection aborted", "RemoteDisconnected",
                    "timed out", "Name or service not known", "BrokenPipe", "Broken pipe",
-                   "certificate verify failed", "Max retries exceeded"):
+                   "certificate verify failed", "Tunnel connection failed"):
         if marker in text:
-            return marker.lower() if marker != "Max retries exceeded" else "could not connect"
+            return marker.lower() if marker != "Tunnel connection failed" else "the proxy refused the connection"
     return type(exc).__name__
