@@ -105,3 +105,65 @@ def test_a_file_sent_last_with_the_same_size_is_not_begun_before_skip_unchanged(
     again = replace(str(export), photo_id=pid, config=config)
     assert again.status.value == "skipped" and again.error.reason == "unchanged"
     assert not [r for r in sandbox.requests if r["route"] == "replace"]  # not a byte of it went out
+
+
+def test_a_refused_picture_stops_its_body_at_once_not_after_the_whole_file(sandbox, config, tmp_path):
+    pid, original = _on_flickr(sandbox, tmp_path)
+    wrong = _picture(tmp_path / "export.jpg", "astronaut")
+    with open(wrong, "ab") as fh:  # 8 MB behind the picture's end: 8 s at the rate below
+        fh.write(b"\0" * (8 << 20))
+    started = time.monotonic()
+    result = replace(str(wrong), photo_id=pid, config=config.with_(limit_rate=1 << 20), backup=False)
+    assert result.error.reason == "not_similar" and sandbox.photo_bytes(pid) == original
+    assert time.monotonic() - started < 4.0  # the body stopped at its next block once refused
+    assert all(r["cut_short"] for r in sandbox.requests if r["route"] == "replace")
+
+
+def test_a_hold_past_its_limit_cuts_the_body_and_sends_the_file_after_the_checks(sandbox, config, tmp_path,
+                                                                                 monkeypatch):
+    from flickr_replace_plugin.pipeline import early
+
+    monkeypatch.setattr(early, "MAX_HOLD_S", 0.3)
+    pid, _ = _on_flickr(sandbox, tmp_path)
+    export = _picture(tmp_path / "export.jpg", "coffee")
+    sandbox.faults.push("slow", scope="static", seconds=1.0)  # the checks outlast the hold
+    result = replace(str(export), photo_id=pid, config=config, backup=False)
+    assert result.status.value == "replaced" and sandbox.photo(pid).sha256 == sha(export)
+    assert result.attempts == 1  # the cut body is not an attempt: nothing it sent could land
+    assert [r["cut_short"] for r in sandbox.requests if r["route"] == "replace"] == [True, False]
+
+
+def test_a_backup_slower_than_the_uploads_deadline_holds_the_body_without_a_second_send(sandbox, config, tmp_path,
+                                                                                       monkeypatch):
+    from flickr_replace_plugin.pipeline import remote
+
+    saving = remote._save_backup
+
+    def slow_disk(*args, **kwargs):
+        time.sleep(2.5)  # longer than the whole upload may take on its own (below)
+        return saving(*args, **kwargs)
+
+    monkeypatch.setattr(remote, "_save_backup", slow_disk)
+    pid, original = _on_flickr(sandbox, tmp_path)
+    export = _picture(tmp_path / "export.jpg", "coffee")
+    result = replace(str(export), photo_id=pid, config=config.with_(http_timeout=1.0))
+    assert result.status.value == "replaced" and result.attempts == 1
+    assert Path(result.backup).read_bytes() == original
+    assert [r["cut_short"] for r in sandbox.requests if r["route"] == "replace"] == [False]
+
+
+def test_a_full_disk_under_the_backup_says_so_and_downloads_it_once(sandbox, config, tmp_path, monkeypatch):
+    import errno
+
+    from flickr_replace_plugin.safety import backup
+
+    def full(self, block):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(backup._Hashed, "write", full)
+    pid, original = _on_flickr(sandbox, tmp_path)
+    export = _picture(tmp_path / "export.jpg", "coffee")
+    result = replace(str(export), photo_id=pid, config=config)
+    assert result.error.reason == "backup_failed" and "No space left on device" in result.error.message
+    assert sandbox.photo_bytes(pid) == original
+    assert len([r for r in sandbox.requests if r["path"].endswith("_o.jpg")]) == 1  # not retried as a network error

@@ -207,3 +207,42 @@ def test_a_used_nonce_is_sent_again_signed_afresh(sandbox, config, photo):
     sandbox.faults.push("oauth", scope="replace", problem="nonce_used")
     result = replace(str(path), photo_id=pid, async_=False, config=config)
     assert (result.status.value, result.attempts) == ("replaced", 2), result.error
+
+
+class _Slow:
+    """A request body whose end waits `wait` seconds on this machine (as a held upload's does)."""
+
+    def __init__(self, wait: float, paused: bool) -> None:
+        self.wait, self.paused = wait, paused
+
+    def __len__(self) -> int:
+        return 2
+
+    def __iter__(self):
+        from flickr_replace_plugin.flickr.transport import held
+
+        yield b"a="
+        if self.paused:
+            with held():
+                time.sleep(self.wait)
+        else:
+            time.sleep(self.wait)
+
+
+@pytest.mark.parametrize("paused", [True, False])
+def test_a_wait_on_this_machine_inside_a_request_does_not_count_against_its_deadline(sandbox, paused):
+    from flickr_replace_plugin.flickr.responses import FlickrFailure
+    from flickr_replace_plugin.flickr.transport import exchange, new_session
+
+    session = new_session("test")
+    try:
+        if paused:
+            answer = exchange(session, "POST", f"{sandbox.base_url}/services/rest/", what="call", seconds=0.5,
+                              data=_Slow(1.2, paused))
+            assert answer.status == 200
+        else:
+            with pytest.raises(FlickrFailure, match="did not answer in time"):
+                exchange(session, "POST", f"{sandbox.base_url}/services/rest/", what="call", seconds=0.5,
+                         data=_Slow(1.2, paused))
+    finally:
+        session.close()

@@ -20,12 +20,12 @@ import dataclasses
 import http.client
 import logging
 import os
-import select
+import selectors
 import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Mapping, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, Mapping, Union
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from ..config import is_loopback
@@ -89,6 +89,18 @@ class Deadline:
     def left(self) -> float:
         return max(0.0, self.at - time.monotonic())
 
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Time spent inside is not the network's: the limit moves on by as much."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.extend(time.monotonic() - started)
+
     def check(self) -> None:
         if time.monotonic() >= self.at:
             self.expired = True
@@ -104,6 +116,18 @@ class Deadline:
             # the plain socket's shutdown, also under TLS: the reading thread's recv returns at once
             with contextlib.suppress(OSError):
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """This thread's exchange waits on this machine (a body's end held for the checks or for the
+    backup): the wait does not count against its deadline."""
+    deadline = getattr(_current, "deadline", None)
+    if deadline is None:
+        yield
+        return
+    with deadline.paused():
+        yield
 
 
 class Session:
@@ -145,11 +169,8 @@ class Session:
                                         proxy if parts.scheme == "http" else None):
                 conn.putheader(name, value)
             conn.endheaders()
-            if body is not None:
-                for block in [body] if isinstance(body, (bytes, str)) else body:
-                    conn.send(block.encode("utf-8") if isinstance(block, str) else block)
             log.debug("%s %s://%s%s", method, parts.scheme, parts.netloc, parts.path)
-            response = conn.getresponse()
+            response = _sent(conn, body)
         except BaseException:
             conn.close()
             raise
@@ -191,25 +212,30 @@ class Proxy:
 
 
 def environment_proxy(scheme: str, host: str, port: int) -> Proxy | None:
-    """HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (lower case first) for this address, unless NO_PROXY
-    names it, as requests and curl read them. Only an http:// proxy is spoken to."""
+    """The proxy for this address as requests finds it: HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (lower
+    case first) unless NO_PROXY names it; without them, the system's settings (Windows' registry,
+    macOS' network settings). Only an http:// proxy is spoken to."""
     import urllib.request
 
-    proxies = urllib.request.getproxies_environment()
+    proxies = urllib.request.getproxies()
     address = proxies.get(scheme) or proxies.get("all")
-    if not address or urllib.request.proxy_bypass_environment(f"{host}:{port}", proxies):
+    if not address or urllib.request.proxy_bypass(host):
         return None
     if "://" not in address:
         address = "http://" + address
     parts = urlsplit(address)
-    if parts.scheme != "http" or not parts.hostname:
-        raise Unusable(f"the proxy {parts.scheme}://{parts.hostname or ''} is not an http:// proxy, the only kind "
-                      "this tool speaks to (set HTTPS_PROXY to an http:// address, or NO_PROXY)")
+    try:
+        proxy_port = parts.port or 80
+    except ValueError:
+        proxy_port = 0
+    if parts.scheme != "http" or not parts.hostname or not proxy_port:
+        raise Unusable(f"the proxy {parts.scheme}://{parts.hostname or ''} is not an http://host:port proxy, the "
+                      "only kind this tool speaks to (set HTTPS_PROXY to one, or name Flickr's hosts in NO_PROXY)")
     authorization = None
     if parts.username is not None:
         pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode("utf-8")
         authorization = "Basic " + base64.b64encode(pair).decode("ascii")
-    return Proxy(parts.hostname, parts.port or 80, authorization)
+    return Proxy(parts.hostname, proxy_port, authorization)
 
 
 def _connection(scheme: str, host: str, port: int, proxy: Proxy | None, timeout: float) -> http.client.HTTPConnection:
@@ -237,14 +263,21 @@ def tls() -> "ssl.SSLContext":
 
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ""
     if bundle not in _TLS:
-        if not bundle:
-            import certifi
+        try:
+            if not bundle:
+                import certifi
 
-            context = ssl.create_default_context(cafile=certifi.where())
-        elif os.path.isdir(bundle):
-            context = ssl.create_default_context(capath=bundle)
-        else:
-            context = ssl.create_default_context(cafile=bundle)
+                context = ssl.create_default_context(cafile=certifi.where())
+            elif os.path.isdir(bundle):
+                context = ssl.create_default_context(capath=bundle)
+            else:
+                context = ssl.create_default_context(cafile=bundle)
+        except (OSError, ssl.SSLError) as exc:  # a setting to fix, not a network failure to retry
+            raise Unusable(f"cannot load the certificates in {bundle or 'certifi'} ({getattr(exc, 'strerror', None) or exc}); "
+                           "fix or unset REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE") from None
+        # Python 3.13 checks certificates more strictly than OpenSSL and requests do: a company's
+        # TLS-inspecting CA that requests accepted would be refused
+        context.verify_flags &= ~getattr(ssl, "VERIFY_X509_STRICT", 0)
         _TLS[bundle] = context
     return _TLS[bundle]
 
@@ -264,13 +297,35 @@ def _headers(method: str, user_agent: str, body: Body, headers: Mapping[str, str
     return out + [(k, v) for k, v in headers.items() if v is not None]
 
 
+def _sent(conn: http.client.HTTPConnection, body: Body) -> http.client.HTTPResponse:
+    """The body sent and the answer's head read. An answer Flickr gives before the body's end (a
+    401 for a revoked token, a 413, a 503) and the connection it closes are the answer, not a
+    broken pipe: it says what to do, where a retry would send the whole file again for nothing."""
+    try:
+        if body is not None:
+            for block in [body] if isinstance(body, (bytes, str)) else body:
+                conn.send(block.encode("utf-8") if isinstance(block, str) else block)
+    except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+        try:
+            early = conn.getresponse()
+        except (OSError, http.client.HTTPException):
+            early = None
+        if early is None:
+            raise
+        early.will_close = True  # the body was cut: this connection is done
+        return early
+    return conn.getresponse()
+
+
 def _dropped(conn: http.client.HTTPConnection) -> bool:
     """A kept connection the server closed, or that holds bytes nobody asked for: not reused."""
     sock = conn.sock
     if sock is None:
         return False
     try:
-        return bool(select.select([sock], [], [], 0)[0])
+        with selectors.DefaultSelector() as ready:  # select() itself stops at descriptor 1024
+            ready.register(sock, selectors.EVENT_READ)
+            return bool(ready.select(0))
     except (OSError, ValueError):
         return True
 
@@ -317,7 +372,17 @@ def exchange(session: Session, method: str, url: str, *, what: str, seconds: flo
             session.release(conn, response)
         except (OSError, http.client.HTTPException) as exc:
             raise _network(what, exc, deadline) from None
+        except _Local as local:
+            raise local.exc from None
     return Answer(response.status, response.headers, body, size)
+
+
+class _Local(Exception):
+    """An error of this machine's (writing a download to disk) carried past the network's handler."""
+
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
 
 
 def _network(what: str, exc: BaseException, deadline: Deadline) -> FlickrFailure:
@@ -345,7 +410,10 @@ def _read(response: http.client.HTTPResponse, what: str, cap: int, deadline: Dea
             raise _too_large(what, cap)
         deadline.check()
         if into is not None:
-            into.write(block)
+            try:
+                into.write(block)
+            except OSError as exc:  # the disk's, not the network's: the caller words it (a full disk)
+                raise _Local(exc) from None
         else:
             buffer += block
     return bytes(buffer), size

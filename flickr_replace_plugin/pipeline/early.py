@@ -25,38 +25,56 @@ if TYPE_CHECKING:
     from .services import Services
 
 
+MAX_HOLD_S = 20.0  # a body's end held longer is cut, and the file sent the ordinary way after the checks
+
+# How long Flickr's front end lets a request body sit idle is not documented: the hold is kept short,
+# and what outlasts it (checks slowed by retries, a busy batch) costs a second send, never a wrong one.
+
+
 class Withheld(Exception):
-    """The checks refused the file: the body begun beside them is cut short (never retried)."""
+    """The checks refused the file (or took too long): the body begun beside them is cut short."""
 
 
 class EarlySend:
-    """One body on its way while the checks run; `go` lets it end, `abort` cuts it short.
+    """One body on its way while the checks run; `go` lets it end, `abort` cuts it short."""
 
-    :param send: the whole send (retries included), given the `hold` its body's end waits on."""
-
-    def __init__(self, services: "Services", result: "ReplaceResult",
-                 send: "Callable[[Callable[[], None]], UploadAnswer]") -> None:
+    def __init__(self, services: "Services", result: "ReplaceResult") -> None:
         self._verdict = threading.Event()
         self._go = False
-        self.result = result
-        self.future: "Future[UploadAnswer]" = services.in_background(lambda: send(self.hold))
+        self.services, self.result = services, result
+        self.future: "Future[UploadAnswer] | None" = None
+
+    def start(self, send: "Callable[[Callable[[], None]], UploadAnswer]") -> None:
+        """`send`: the whole send (retries included), given the `hold` its body's end waits on."""
+        self.future = self.services.in_background(lambda: send(self.hold))
 
     def hold(self) -> None:
         """Before the body's last bytes (on the sending thread): the checks' verdict."""
-        self._verdict.wait()
+        if not self._verdict.wait(MAX_HOLD_S):
+            raise Withheld("the checks took too long")
         if not self._go:
-            raise Withheld
+            raise Withheld("a check refused the file")
 
-    def go(self) -> "UploadAnswer":
-        """Every check passed: the body ends, and Flickr's answer (or the send's failure) comes."""
+    def refused(self) -> bool:
+        """A verdict against the file: the body stops at its next block."""
+        return self._verdict.is_set() and not self._go
+
+    def go(self) -> "UploadAnswer | None":
+        """Every check passed: the body ends, and Flickr's answer (or the send's failure) comes;
+        None when the body was cut for waiting too long (the caller sends the file itself)."""
         self._go = True
         self._verdict.set()
-        return self.future.result()
+        assert self.future is not None, "started before the checks"
+        try:
+            return self.future.result()
+        except Withheld:
+            self.result.attempts = 0  # nothing it sent could replace the photo
+            return None
 
     def abort(self) -> None:
         """A stage ended the file's run before the send (a refusal, a skip): the body is cut short
         and the attempt it made is not counted (nothing it sent could replace the photo)."""
-        if self._verdict.is_set():
+        if self._verdict.is_set() or self.future is None:
             return
         self._verdict.set()
         self.future.exception()  # the sending thread has let go of the file and the connection
@@ -66,10 +84,11 @@ class EarlySend:
 class Positional:
     """The checked file read at an offset of its own (os.pread): the body and the checks read the
     one open file side by side without moving each other's place; the path is never opened again,
-    so what was checked is what is sent."""
+    so what was checked is what is sent. Once a check refuses the file, the next read ends the body
+    (not the whole file sent for nothing)."""
 
-    def __init__(self, file: BinaryIO) -> None:
-        self.fd, self.offset = file.fileno(), 0
+    def __init__(self, file: BinaryIO, refused: Callable[[], bool]) -> None:
+        self.fd, self.offset, self.refused = file.fileno(), 0, refused
 
     def fileno(self) -> int:
         return self.fd
@@ -81,6 +100,8 @@ class Positional:
         return offset
 
     def read(self, size: int = -1) -> bytes:
+        if self.refused():
+            raise Withheld("a check refused the file")
         if size < 0:
             size = max(0, os.fstat(self.fd).st_size - self.offset)
         block = os.pread(self.fd, size, self.offset)  # type: ignore[attr-defined]  # POSIX only

@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 
 from ..flickr.responses import FlickrFailure, UploadAnswer
+from ..flickr.transport import held
 from ..result import Origin, ResultError, Status
 from ..safety.restore import PutBack, changed_verdict
 from ..link.earlier import SLACK_S
@@ -35,7 +36,9 @@ def send(file: FileRun, services: "Services") -> Outcome:
     if services.options.dry_run:
         result.status = Status.DRY_RUN
         return result
-    answer = file.early.go() if file.early is not None else _send_whole(file, services, file.file.file)
+    answer = file.early.go() if file.early is not None else None
+    if answer is None:
+        answer = _send_whole(file, services, file.file.file)
     if answer.ticket_id:
         log.info("%s: sent; Flickr is processing it as ticket %s", file.path, answer.ticket_id)
         result.status, result.ticket_id = Status.PENDING, answer.ticket_id
@@ -64,8 +67,9 @@ def send_early(file: FileRun, services: "Services") -> Outcome:
     if too_big is not None or not can_read_beside():
         return too_big
     services.journal.writable()  # its entry comes once the checks pass: a body never begun without one
-    source = Positional(file.file.file)  # type: ignore[arg-type]  # read beside the checks' reads
-    file.early = EarlySend(services, file.result, lambda hold: _send_whole(file, services, source, hold))
+    early = file.early = EarlySend(services, file.result)
+    source = Positional(file.file.file, early.refused)  # read beside the checks' own reads
+    early.start(lambda hold: _send_whole(file, services, source, hold))  # type: ignore[arg-type]
     return None
 
 
@@ -82,7 +86,8 @@ def _send_whole(file: FileRun, services: "Services", source: BinaryIO,
 
     def verdict() -> None:
         if hold is not None:
-            hold()  # raises Withheld when a check refused the file: the body is cut short
+            with held():  # the checks' time, not the network's: the upload's deadline waits too
+                hold()  # raises Withheld when a check refused the file: the body is cut short
             shown.release()
 
     versions = Versions(file.expected_sha256, gate=lambda sent: _before_end(file, services, sent, verdict))
@@ -133,7 +138,8 @@ def _before_end(file: FileRun, services: "Services", sent: Attempt, verdict: Cal
     learnt: dict[str, Any] = {}
     if started is not None and result.backup is None:
         try:
-            saved = started.result()
+            with held():
+                saved = started.result()
         except BackupFailed as exc:
             raise FlickrFailure(exc.error) from None
         result.backup, file.backup_record = str(saved.path), (saved.size, saved.sha256)
