@@ -112,7 +112,6 @@ def picture_of(source: str | os.PathLike[str] | bytes | BinaryIO) -> Picture | N
         from PIL import Image
     except ImportError:  # pragma: no cover - Pillow is a dependency; without it nothing is compared
         return None
-    _register_heif()
     try:
         if isinstance(source, (bytes, bytearray)):
             fp: Any = io.BytesIO(source)
@@ -121,6 +120,8 @@ def picture_of(source: str | os.PathLike[str] | bytes | BinaryIO) -> Picture | N
             fp.seek(0)
         else:
             fp = os.fspath(source)
+        if _looks_heif(fp):
+            _register_heif()
         with warnings.catch_warnings():  # Pillow's "corrupt EXIF" and the like: None already says it
             warnings.simplefilter("ignore")
             with _open_unlimited(fp) as image:
@@ -193,6 +194,18 @@ def _flatten(image: Any) -> Any:
     if image.mode.startswith("I") or image.mode == "F":  # 16-bit and float greys: scale to 8 bits
         return image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
     return image.convert("RGB")
+
+
+def _looks_heif(fp: Any) -> bool:
+    """An ISO media file (its `ftyp` box first): HEIC and its kin, the only ones pillow-heif is
+    loaded for (about 10 ms of imports the usual JPEG need not pay)."""
+    if isinstance(fp, str):
+        with open(fp, "rb") as fh:
+            head = fh.read(12)
+    else:
+        head = fp.read(12)
+        fp.seek(0)
+    return head[4:8] == b"ftyp"
 
 
 def _register_heif() -> None:
