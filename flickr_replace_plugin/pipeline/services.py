@@ -30,6 +30,9 @@ log = logging.getLogger("flickr_replace.core")
 Progress = Callable[[str, int, int], None]  # (path, bytes sent so far in this file, file size)
 OnStage = Callable[[str, str], None]  # (path, stage: "checking", "metadata") for a host's progress
 T = TypeVar("T")
+# What one file asks ahead at once (its digest, its getInfo or small image, its backup): a batch's
+# jobs never queue behind each other's downloads. Threads are made only as the work comes.
+AHEAD_PER_JOB = 3
 
 
 class Activity(Protocol):
@@ -87,7 +90,8 @@ class Services:
         """`ask` on a worker of the run (its own client), so independent calls go out together."""
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ahead")
+                self._pool = ThreadPoolExecutor(max_workers=AHEAD_PER_JOB * self.options.jobs + 1,
+                                                thread_name_prefix="ahead")
             return self._pool.submit(ask)
 
     def in_background(self, call: Callable[[], T]) -> "Future[T]":
