@@ -3,7 +3,9 @@
 Each client runs in its own process against a sandbox in another process, posting the same
 signed multipart body (sync replace, `async=0`). Reported per client: wall time (median of
 `--repeat` runs, in rotating order), the upload phase (from the replace request's arrival at the
-sandbox to the client's exit: start-up and earlier requests left out), CPU time and peak RSS.
+sandbox to the client's exit: start-up and earlier requests left out; flickr-replace's body starts
+once getInfo has answered, so its picture check and backup, which run beside the body, fall inside
+it), CPU time and peak RSS.
 A small file and, with the sandbox's limit raised, a huge one are replaced too, to show that
 memory does not grow with the file, ours or the sandbox's. flickr-replace runs with every check
 on, twice: with the backup off (`--no-backup`), and with it on (its download of the photo's
