@@ -118,6 +118,9 @@ class Deadline:
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
+Key = tuple  # a kept connection's (scheme, host, port, proxy)
+
+
 @contextlib.contextmanager
 def held() -> Iterator[None]:
     """This thread's exchange waits on this machine (a body's end held for the checks or for the
@@ -136,7 +139,7 @@ class Session:
 
     def __init__(self, user_agent: str) -> None:
         self.user_agent = user_agent
-        self._open: dict[tuple[str, str, int, "Proxy | None"], http.client.HTTPConnection] = {}
+        self._open: dict[Key, http.client.HTTPConnection] = {}
         self._proxies: dict[tuple[str, str], "Proxy | None"] = {}
 
     def close(self) -> None:
@@ -145,9 +148,9 @@ class Session:
         self._open.clear()
 
     def send(self, method: str, url: str, body: Body, headers: Mapping[str, str], deadline: Deadline,
-             connect_s: float) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
-        """The request sent whole and its answer's head read; the connection is the caller's to
-        keep (`release`) or drop (`close`) once the answer is read."""
+             connect_s: float) -> tuple[Key, http.client.HTTPConnection, http.client.HTTPResponse]:
+        """The request sent whole and its answer's head read; the connection is out of the session
+        until the caller hands it back whole (`keep`), or closes it."""
         parts = urlsplit(url)
         port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
         proxy = self._proxy_for(parts, port)
@@ -175,19 +178,14 @@ class Session:
             conn.close()
             raise
         log.debug('"%s %s" answered %s', method, parts.path, response.status)
-        self._open[key] = conn  # taken back out when the answer is not read whole
-        return conn, response
+        return key, conn, response
 
-    def release(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
-        """A connection whose answer was read whole: kept for the next request unless it ends."""
+    def keep(self, key: Key, conn: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
+        """A connection whose answer was read whole, kept for the next request unless it ends."""
         if response.will_close:
-            self._drop(conn)
-
-    def _drop(self, conn: http.client.HTTPConnection) -> None:
-        conn.close()
-        for key, kept in list(self._open.items()):
-            if kept is conn:
-                del self._open[key]
+            conn.close()
+        else:
+            self._open[key] = conn
 
     def _proxy_for(self, parts: SplitResult, port: int) -> "Proxy | None":
         """None for loopback (127.0.0.0/8, ::1, localhost), else the environment's choice."""
@@ -357,7 +355,7 @@ def exchange(session: Session, method: str, url: str, *, what: str, seconds: flo
     sent = {**(headers or {}), **({"Authorization": auth} if auth else {})}
     with Deadline(seconds) as deadline:
         try:
-            conn, response = session.send(method, url, data, sent, deadline, min(CONNECT_TIMEOUT, seconds))
+            key, conn, response = session.send(method, url, data, sent, deadline, min(CONNECT_TIMEOUT, seconds))
             try:
                 declared = response.headers.get("Content-Length", "")
                 declared_size = int(declared) if declared.isdigit() else None
@@ -367,9 +365,9 @@ def exchange(session: Session, method: str, url: str, *, what: str, seconds: flo
                     deadline.extend((declared_size if declared_size is not None else cap) / SLOW_LINK)
                 body, size = _read(response, what, cap, deadline, into)
             except BaseException:
-                session._drop(conn)
+                conn.close()  # an answer not read whole: the connection is not reused
                 raise
-            session.release(conn, response)
+            session.keep(key, conn, response)
         except (OSError, http.client.HTTPException) as exc:
             raise _network(what, exc, deadline) from None
         except _Local as local:

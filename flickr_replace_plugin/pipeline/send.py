@@ -7,7 +7,6 @@ import time
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 
 from ..flickr.responses import FlickrFailure, UploadAnswer
-from ..flickr.transport import held
 from ..result import Origin, ResultError, Status
 from ..safety.restore import PutBack, changed_verdict
 from ..link.earlier import SLACK_S
@@ -86,8 +85,7 @@ def _send_whole(file: FileRun, services: "Services", source: BinaryIO,
 
     def verdict() -> None:
         if hold is not None:
-            with held():  # the checks' time, not the network's: the upload's deadline waits too
-                hold()  # raises Withheld when a check refused the file: the body is cut short
+            hold()  # raises Withheld when a check refused the file: the body is cut short
             shown.release()
 
     versions = Versions(file.expected_sha256, gate=lambda sent: _before_end(file, services, sent, verdict))
@@ -132,16 +130,18 @@ def _before_end(file: FileRun, services: "Services", sent: Attempt, verdict: Cal
     until then): the backup begun beside the checks is saved whole, and the journal knows it and the
     hash of the bytes sent, hashed as they went (one read of the file, not two; a kill past this
     point leaves both known). A backup that failed cuts the body short: `backup_failed`."""
-    verdict()
+    from ..flickr.transport import held  # loaded with the client already: not at start-up
+
     result = file.result
-    started = file.ahead.get(BACKUP)
-    learnt: dict[str, Any] = {}
-    if started is not None and result.backup is None:
+    with held():  # waits on this machine (the checks' verdict, the backup), not the network's
+        verdict()  # first: the stages behind it may yet begin the backup
+        started = file.ahead.get(BACKUP) if result.backup is None else None
         try:
-            with held():
-                saved = started.result()
+            saved = started.result() if started is not None else None
         except BackupFailed as exc:
             raise FlickrFailure(exc.error) from None
+    learnt: dict[str, Any] = {}
+    if saved is not None:
         result.backup, file.backup_record = str(saved.path), (saved.size, saved.sha256)
         learnt.update(backup=result.backup, backup_record=file.backup_record)
     if file.expected_sha256 is None:
